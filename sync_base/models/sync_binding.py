@@ -1,0 +1,86 @@
+from odoo import _, api, fields, models
+
+
+class SyncBinding(models.Model):
+    """A local record's counterpart on a remote system.
+
+    Updates, deletions and references between records find the remote record
+    through its binding.  ``res_id`` is kept after the local record is deleted,
+    so that a deletion can still be sent.
+    """
+
+    _name = "sync.binding"
+    _description = "Synchronization Binding"
+    _order = "system_id, model, res_id"
+    _rec_names_search = ["remote_ref", "model"]
+
+    system_id = fields.Many2one("sync.system", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="system_id.company_id", store=True)
+    model = fields.Char(string="Local Model", required=True, index=True)
+    res_id = fields.Many2oneReference(string="Local Record ID", model_field="model", required=True, index=True)
+    remote_model = fields.Char(required=True)
+    remote_ref = fields.Char(string="Remote Reference", required=True)
+    last_sync_at = fields.Datetime(string="Last Synchronized", default=fields.Datetime.now)
+
+    _sql_constraints = [
+        (
+            "local_unique",
+            "unique(system_id, model, res_id)",
+            "A local record has at most one binding per system.",
+        ),
+        (
+            "remote_unique",
+            "unique(system_id, remote_model, remote_ref)",
+            "A remote record is bound to at most one local record per system.",
+        ),
+    ]
+
+    @api.depends("model", "res_id", "remote_model", "remote_ref")
+    def _compute_display_name(self):
+        for binding in self:
+            binding.display_name = f"{binding.model},{binding.res_id} \u2192 {binding.remote_model}/{binding.remote_ref}"
+
+    @api.model
+    def _find(self, system, model, res_ids):
+        """Bindings of the local records ``res_ids`` of ``model`` on ``system``, as a dict ``{res_id: binding}``."""
+        bindings = self.search([("system_id", "=", system.id), ("model", "=", model), ("res_id", "in", list(res_ids))])
+        return {binding.res_id: binding for binding in bindings}
+
+    @api.model
+    def _find_local(self, system, remote_model, remote_ref):
+        """The binding of a remote record on ``system``, or an empty recordset."""
+        return self.search(
+            [("system_id", "=", system.id), ("remote_model", "=", remote_model), ("remote_ref", "=", str(remote_ref))],
+            limit=1,
+        )
+
+    @api.model
+    def _bind(self, system, record, remote_model, remote_ref):
+        """Record that ``record`` is ``remote_model``/``remote_ref`` on ``system``; return the binding.
+
+        An existing binding of the record is updated; a binding of the same
+        remote record to another local record is moved to this one.
+        """
+        record.ensure_one()
+        remote_ref = str(remote_ref)
+        binding = self.search(
+            [("system_id", "=", system.id), ("model", "=", record._name), ("res_id", "=", record.id)], limit=1
+        )
+        stale = self._find_local(system, remote_model, remote_ref) - binding
+        if stale:
+            stale.unlink()
+        vals = {"remote_model": remote_model, "remote_ref": remote_ref, "last_sync_at": fields.Datetime.now()}
+        if binding:
+            binding.write(vals)
+            return binding
+        return self.create(dict(vals, system_id=system.id, model=record._name, res_id=record.id))
+
+    def action_open_record(self):
+        self.ensure_one()
+        if self.model not in self.env or not self.env[self.model].browse(self.res_id).exists():
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {"message": _("The local record no longer exists."), "type": "warning"},
+            }
+        return {"type": "ir.actions.act_window", "res_model": self.model, "res_id": self.res_id, "views": [(False, "form")]}

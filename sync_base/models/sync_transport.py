@@ -1,0 +1,68 @@
+from odoo import _, models
+
+from ..lib.results import TransportResult  # noqa: F401  (re-exported for transports)
+
+
+class SyncTransport(models.AbstractModel):
+    """The extension point of transports.
+
+    A transport addon adds a value to ``sync.system.transport`` with
+    ``selection_add`` and ``_inherit``s this model, overriding the hooks below
+    for its own systems and calling ``super()`` for the others::
+
+        class SyncTransport(models.AbstractModel):
+            _inherit = "sync.transport"
+
+            def _send(self, system, envelopes):
+                if system.transport != "mine":
+                    return super()._send(system, envelopes)
+                ...
+                return [TransportResult.acknowledged() for _e in envelopes]
+
+    The hooks never change message states: the queue owns them.  They raise
+    only for programming errors; an unreachable or refusing receiver is a
+    ``transient`` or ``permanent`` result.
+    """
+
+    _name = "sync.transport"
+    _description = "Synchronization Transport Interface"
+
+    def _missing_hook(self, system, hook):
+        transport = system.transport or _("(none)")
+        return NotImplementedError(
+            _(
+                "The transport %(transport)s of system %(system)s does not implement "
+                "the hook sync.transport.%(hook)s(); install or fix its transport addon.",
+                transport=transport,
+                system=system.display_name,
+                hook=hook,
+            )
+        )
+
+    def _send(self, system, envelopes):
+        """Deliver ``envelopes`` (a list of envelope dicts) to ``system``.
+
+        Override to implement a transport.  Return a list of
+        :class:`~odoo.addons.sync_base.lib.results.TransportResult`, one per
+        envelope and in the same order.  Honour ``system.timeout`` on every
+        network call, and never log credentials.
+        """
+        raise self._missing_hook(system, "_send")
+
+    def _ping(self, system):
+        """Check that ``system`` is reachable and accepts our credentials.
+
+        Override to implement a transport.  Return a short human-readable
+        text describing what was checked; raise
+        :class:`~odoo.exceptions.UserError` with a clear message when a
+        check fails.
+        """
+        raise self._missing_hook(system, "_ping")
+
+    def _targets(self, system):
+        """Return the list of codes that ``system``'s envelopes are addressed to.
+
+        Override when a transport delivers to several downstream codes (a
+        broker); the default is the system's own code.
+        """
+        return [system.code]

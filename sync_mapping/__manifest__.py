@@ -1,0 +1,15 @@
+{
+    "name": "Synchronization Mappings",
+    "summary": "Map Odoo models to JSON schemas: libraries, schemas, data types and the serialize/upsert engine",
+    "version": "18.0.1.0.0",
+    "category": "Technical",
+    "website": "https://github.com/sync-suite/sync-suite",
+    "author": "Sync Suite contributors",
+    "maintainers": ["sync-suite"],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "installable": True,
+    "depends": ["sync_base"],
+    "external_dependencies": {"python": ["jsonschema", "inflect"]},
+    "data": ["views/sync_menus.xml"],
+}

@@ -1,0 +1,15 @@
+{
+    "name": "Synchronization Queue",
+    "summary": "Transactional capture, the send and response queues, the schedulers and the inbound endpoints",
+    "version": "18.0.1.0.0",
+    "category": "Technical",
+    "website": "https://github.com/sync-suite/sync-suite",
+    "author": "Sync Suite contributors",
+    "maintainers": ["sync-suite"],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "installable": True,
+    "depends": ["sync_mapping"],
+    "external_dependencies": {"python": ["requests"]},
+    "data": ["views/sync_menus.xml"],
+}

@@ -1,0 +1,24 @@
+from odoo import fields, models
+
+
+class SyncSystem(models.Model):
+    _inherit = "sync.system"
+
+    transport = fields.Selection(
+        selection_add=[("test", "Test")],
+        ondelete={"test": lambda systems: systems._on_transport_uninstalled()},
+    )
+    test_outcome = fields.Selection(
+        [
+            ("acknowledged", "Acknowledge"),
+            ("accepted", "Accept, acknowledge later"),
+            ("transient", "Transient failure"),
+            ("permanent", "Permanent failure"),
+            ("raise", "Raise an exception"),
+        ],
+        default="acknowledged",
+        help="What the test transport answers for every envelope.",
+    )
+    test_retry_after = fields.Float(help="Retry-After of transient failures, in seconds (0: none).")
+    test_ping_error = fields.Char(help="When set, the connection test fails with this reason.")
+    test_secret = fields.Char(groups="sync_base.group_sync_manager", help="A credential, readable by managers only.")

@@ -1,0 +1,37 @@
+from odoo import models
+from odoo.exceptions import UserError
+
+from odoo.addons.sync_base.lib.results import TransportResult
+
+
+class SyncTransport(models.AbstractModel):
+    _inherit = "sync.transport"
+
+    def _send(self, system, envelopes):
+        if system.transport != "test":
+            return super()._send(system, envelopes)
+        outcome = system.test_outcome or "acknowledged"
+        self.env["sync.test.transport.call"].sudo().create(
+            [{"system_id": system.id, "message_uuid": e["id"], "envelope": e, "outcome": outcome} for e in envelopes]
+        )
+        if outcome == "raise":
+            raise ConnectionError("test transport: the receiver is unreachable")
+        results = []
+        for envelope in envelopes:
+            if outcome == "acknowledged":
+                record = envelope["record"]
+                results.append(TransportResult.acknowledged(record["model"], f"test/{record['id']}"))
+            elif outcome == "accepted":
+                results.append(TransportResult.accepted())
+            elif outcome == "transient":
+                results.append(TransportResult.transient("test: try later", retry_after=system.test_retry_after or None))
+            else:
+                results.append(TransportResult.permanent("test: refused"))
+        return results
+
+    def _ping(self, system):
+        if system.transport != "test":
+            return super()._ping(system)
+        if system.test_ping_error:
+            raise UserError(system.test_ping_error)
+        return "test transport: reachable"
