@@ -5,8 +5,12 @@ class SyncSystem(models.Model):
     _inherit = "sync.system"
 
     transport = fields.Selection(
-        selection_add=[("test", "Test")],
-        ondelete={"test": lambda systems: systems._on_transport_uninstalled()},
+        # "test_incomplete" implements no hook, to test the error a half-written transport gives.
+        selection_add=[("test", "Test"), ("test_incomplete", "Test (no hooks)")],
+        ondelete={
+            "test": lambda systems: systems._on_transport_uninstalled(),
+            "test_incomplete": lambda systems: systems._on_transport_uninstalled(),
+        },
     )
     test_outcome = fields.Selection(
         [

@@ -1,0 +1,5 @@
+from . import test_sync_system
+from . import test_inbound_token
+from . import test_access
+from . import test_binding
+from . import test_views
