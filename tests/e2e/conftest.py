@@ -1,0 +1,113 @@
+"""Fixtures of the end-to-end tier: a PostgreSQL cluster, a database template with the suite, Odoo servers.
+
+The test command passes its cluster through ``SYNC_TEST_PGDATA`` and
+``SYNC_TEST_PGPORT``; run directly (``pytest tests/e2e``), the tier makes a
+cluster of its own.  Without Odoo every test here is skipped, loudly.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.harness.odoo_env import ADDONS, TEST_ADDONS_PATH, OdooMissing, find_odoo  # noqa: E402
+from tests.harness.odoo_server import OdooInstance, OdooServer  # noqa: E402
+from tests.harness.pg import PgCluster  # noqa: E402
+
+SUITE_TEMPLATE = "sync_e2e_template"
+BASE_TEMPLATE = "sync_test_template"
+
+
+def pytest_collection_modifyitems(config, items):
+    try:
+        find_odoo()
+    except OdooMissing as exc:
+        marker = pytest.mark.skip(reason=f"SKIPPED: {exc}")
+        for item in items:
+            item.add_marker(marker)
+    if not os.environ.get("SYNC_TEST_LONG"):
+        long_marker = pytest.mark.skip(reason="long test: run the test command with --long")
+        for item in items:
+            if "long" in item.keywords:
+                item.add_marker(long_marker)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "long: a long fault or load test, run with the test command's --long")
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    if os.environ.get("SYNC_TEST_PGDATA"):
+        pg = PgCluster(os.environ["SYNC_TEST_PGDATA"], int(os.environ["SYNC_TEST_PGPORT"])).init()
+        pg.start()
+        yield pg
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="sync-e2e-"))
+    pg = PgCluster(workdir / "pgdata").init().start()
+    yield pg
+    pg.destroy()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _test_addons():
+    return sorted(p.name for p in TEST_ADDONS_PATH.iterdir() if (p / "__manifest__.py").exists())
+
+
+@pytest.fixture(scope="session")
+def suite_template(cluster):
+    """A database with the five addons and the test addons installed, copied for each scenario."""
+    if not cluster.db_exists(SUITE_TEMPLATE):
+        # start from the Odoo tier's template (base and mail) when it is there
+        if cluster.db_exists(BASE_TEMPLATE):
+            cluster.copy_db(BASE_TEMPLATE, SUITE_TEMPLATE)
+        OdooInstance(cluster, SUITE_TEMPLATE).install([*ADDONS, *_test_addons()])
+    return SUITE_TEMPLATE
+
+
+@pytest.fixture
+def make_database(cluster, suite_template):
+    """Factory: a fresh database with the suite installed; dropped after the test."""
+    created = []
+
+    def make(label):
+        name = f"e2e_{label}_{uuid.uuid4().hex[:6]}"
+        cluster.copy_db(suite_template, name)
+        instance = OdooInstance(cluster, name)
+        created.append(instance)
+        return instance
+
+    yield make
+    for instance in created:
+        cluster.drop_db(instance.dbname)
+        shutil.rmtree(instance.data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def start_server():
+    """Factory: start an Odoo server for an instance; every server is stopped after the test."""
+    servers = []
+
+    def start(instance, **kwargs):
+        server = OdooServer(instance, **kwargs).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def source_target(make_database, start_server):
+    """Two databases with the suite, each served by its own Odoo process with a database filter."""
+    source = make_database("source")
+    target = make_database("target")
+    return source, target, start_server(source), start_server(target)

@@ -1,0 +1,212 @@
+"""Real Odoo processes for the end-to-end tests and the demo.
+
+:class:`OdooInstance` describes one database (cluster, name, addons path)
+and runs Odoo's command line against it: installing modules, running scenario
+code inside the database, and serving it with :class:`OdooServer`, a real
+``odoo`` server process on a free loopback port with a database filter.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from .odoo_env import addons_path, find_odoo, odoo_command, odoo_environ
+from .pg import free_port
+from .shell_runner import MARKER
+
+LOG_PROBLEM_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (WARNING|ERROR|CRITICAL) ", re.M)
+SHELL_RUNNER = Path(__file__).with_name("shell_runner.py")
+
+
+class OdooCommandError(RuntimeError):
+    pass
+
+
+def log_problems(text):
+    """The WARNING, ERROR and CRITICAL lines of an Odoo log."""
+    return [line for line in text.splitlines() if LOG_PROBLEM_RE.match(line)]
+
+
+class OdooInstance:
+    """One database of a cluster, and the Odoo command lines that work on it."""
+
+    def __init__(self, cluster, dbname, with_test_addons=True, data_dir=None):
+        self.cluster = cluster
+        self.dbname = dbname
+        self.root, self.extra_pythonpath = find_odoo()
+        self.addons_path = addons_path(self.root, with_tests=with_test_addons)
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="sync-odoo-data-")
+
+    def base_args(self):
+        return [
+            "--addons-path", self.addons_path,
+            "--data-dir", self.data_dir,
+            *self.cluster.odoo_args(),
+            "-d", self.dbname,
+        ]
+
+    def run(self, args, timeout=1800, stdin=None, check=True):
+        """Run Odoo's command line on this database and return the completed process (text)."""
+        proc = subprocess.run(
+            odoo_command([*self.base_args(), *args]),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=odoo_environ(self.extra_pythonpath),
+            timeout=timeout,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            raise OdooCommandError(f"odoo {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+        return proc
+
+    def install(self, modules, extra=(), timeout=1800):
+        """Install ``modules``; return the log text."""
+        proc = self.run(["-i", ",".join(modules), "--stop-after-init", "--without-demo=all", *extra], timeout=timeout)
+        return proc.stderr
+
+    def shell(self, code, timeout=600):
+        """Run ``code`` inside the database (committed on success) and return its ``result``."""
+        proc = subprocess.run(
+            [sys.executable, str(SHELL_RUNNER), *self.base_args(), "--log-level=warn"],
+            input=code,
+            capture_output=True,
+            text=True,
+            env=odoo_environ(self.extra_pythonpath),
+            timeout=timeout,
+            check=False,
+        )
+        for line in proc.stdout.splitlines():
+            if line.startswith(MARKER):
+                return json.loads(line[len(MARKER):])
+        raise OdooCommandError(f"scenario code failed in {self.dbname} ({proc.returncode}):\n{proc.stderr[-6000:]}")
+
+
+class OdooServer:
+    """An Odoo server process serving one database on a free loopback port."""
+
+    def __init__(self, instance, port=None, cron_threads=0, workers=0, extra_args=(), logfile=None):
+        self.instance = instance
+        self.port = port or free_port()
+        self.cron_threads = cron_threads
+        self.workers = workers
+        self.extra_args = list(extra_args)
+        self.logfile = Path(logfile or tempfile.mktemp(prefix=f"odoo-{instance.dbname}-", suffix=".log"))
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=120):
+        args = [
+            *self.instance.base_args(),
+            "--http-interface", "127.0.0.1",
+            "--http-port", str(self.port),
+            "--gevent-port", str(free_port()),
+            "--db-filter", f"^{re.escape(self.instance.dbname)}$",
+            "--max-cron-threads", str(self.cron_threads),
+            "--workers", str(self.workers),
+            "--no-database-list",
+            "--logfile", str(self.logfile),
+            *self.extra_args,
+        ]
+        self.proc = subprocess.Popen(  # noqa: S603 - our own command line
+            odoo_command(args),
+            env=odoo_environ(self.instance.extra_pythonpath),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise OdooCommandError(f"Odoo server exited with {self.proc.returncode}; log:\n{self.log_tail()}")
+            try:
+                response = requests.post(
+                    f"{self.url}/web/webclient/version_info", json={"jsonrpc": "2.0", "params": {}}, timeout=5
+                )
+                if response.ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        raise OdooCommandError(f"Odoo server did not answer within {timeout}s; log:\n{self.log_tail()}")
+
+    def log_tail(self, chars=4000):
+        try:
+            return self.logfile.read_text(errors="replace")[-chars:]
+        except OSError:
+            return "(no log)"
+
+    def stop(self, timeout=30):
+        if not self.proc or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self):
+        """SIGKILL the server and every process it started."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(30)
+
+    def rpc(self, login="admin", password="admin"):  # noqa: S107 - the test database's default
+        return JsonRpc(self.url, self.instance.dbname, login, password)
+
+
+class JsonRpcError(RuntimeError):
+    def __init__(self, error):
+        self.error = error
+        data = error.get("data") or {}
+        super().__init__(data.get("message") or error.get("message"))
+        self.name = data.get("name")
+
+
+class JsonRpc:
+    """A minimal JSON-RPC client of Odoo's ``/jsonrpc`` endpoint (stateless ``execute_kw``)."""
+
+    def __init__(self, url, db, login, password, timeout=60):
+        self.url = url.rstrip("/") + "/jsonrpc"
+        self.db = db
+        self.login = login
+        self.password = password
+        self.timeout = timeout
+        self.session = requests.Session()
+        self._uid = None
+
+    def call(self, service, method, *args):
+        payload = {"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args},
+                   "id": 1}
+        response = self.session.post(self.url, json=payload, timeout=self.timeout)
+        response.raise_for_status()
+        body = response.json()
+        if body.get("error"):
+            raise JsonRpcError(body["error"])
+        return body["result"]
+
+    @property
+    def uid(self):
+        if self._uid is None:
+            self._uid = self.call("common", "login", self.db, self.login, self.password)
+            if not self._uid:
+                raise JsonRpcError({"message": f"login {self.login!r} refused"})
+        return self._uid
+
+    def execute(self, model, method, *args, **kwargs):
+        return self.call("object", "execute_kw", self.db, self.uid, self.password, model, method, list(args), kwargs)

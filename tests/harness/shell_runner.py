@@ -1,0 +1,36 @@
+"""Run Python code inside an Odoo database, as ``odoo-bin shell`` does, and print a JSON result.
+
+Usage: ``python shell_runner.py <odoo args...> < code.py``.  The code gets
+``env`` (superuser) and may set ``result`` to any JSON-serializable value.
+The transaction is committed when the code returns.  Used by the end-to-end
+harness; it runs in its own process so that a test process never imports Odoo.
+"""
+
+import json
+import sys
+
+MARKER = "@@SYNC_RESULT@@"
+
+
+def main(argv):
+    import odoo  # noqa: PLC0415 - only in this subprocess
+    from odoo.tools import config  # noqa: PLC0415
+
+    config.parse_config(argv)
+    dbname = config["db_name"]
+    if isinstance(dbname, list):
+        dbname = dbname[0]
+    odoo.service.server.load_server_wide_modules()
+    registry = odoo.modules.registry.Registry(dbname)
+    code = sys.stdin.read()
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        namespace = {"env": env, "odoo": odoo, "result": None}
+        exec(compile(code, "<scenario>", "exec"), namespace)  # noqa: S102 - test scenario code
+        env.flush_all()
+    sys.stdout.write(MARKER + json.dumps(namespace["result"], default=str) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

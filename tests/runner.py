@@ -1,0 +1,286 @@
+"""The project's test command: every tier, one total.
+
+Tiers:
+
+* ``lint``: ruff and pylint-odoo's mandatory checks on the whole tree;
+* ``pure``: pytest on ``tests/pure`` (no Odoo);
+* ``odoo``: each addon installed into a throwaway database on a PostgreSQL
+  cluster of the run's own, its install log checked for WARNING and ERROR,
+  then its Odoo tests run; then all five installed together;
+* ``e2e``: pytest on ``tests/e2e``, real Odoo server processes.
+
+Without Odoo the ``odoo`` and ``e2e`` tiers print SKIPPED with the reason.
+The last line is ``N passed, N failed, N skipped``; the exit code is 0 only
+when nothing failed.
+"""
+
+import argparse
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.harness.odoo_env import ADDONS, TEST_ADDONS_PATH, OdooMissing, find_odoo  # noqa: E402
+from tests.harness.odoo_server import OdooInstance, log_problems  # noqa: E402
+from tests.harness.pg import PgCluster  # noqa: E402
+
+TIERS = ("lint", "pure", "odoo", "e2e")
+TEMPLATE_DB = "sync_test_template"
+TEMPLATE_MODULES = ("base", "mail")
+ODOO_RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
+ODOO_SKIPPED_RE = re.compile(r" INFO \S+ \S+: skipped ")
+LONG_ENV = "SYNC_TEST_LONG"
+
+
+class Tally:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.failures = []
+
+    def add(self, passed=0, failed=0, skipped=0, failure=None):
+        self.passed += passed
+        self.failed += failed
+        self.skipped += skipped
+        if failure:
+            self.failures.append(failure)
+
+    def line(self):
+        return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped"
+
+
+def banner(text):
+    print(f"\n=== {text}", flush=True)
+
+
+def skipped_banner(tier, reason):
+    print(f"\n{'!' * 72}\nSKIPPED: the {tier} tier did not run: {reason}\n{'!' * 72}", flush=True)
+
+
+# ----------------------------------------------------------------------
+# lint
+# ----------------------------------------------------------------------
+def run_lint(tally):
+    banner("lint: ruff")
+    ruff = shutil.which("ruff")
+    if not ruff:
+        tally.add(failed=1, failure="lint: ruff is not installed (pip install -e '.[test]')")
+        print("ruff is not installed")
+    else:
+        proc = subprocess.run([ruff, "check", "."], cwd=ROOT, check=False)
+        tally.add(passed=int(proc.returncode == 0), failed=int(proc.returncode != 0),
+                  failure=None if proc.returncode == 0 else "lint: ruff")
+    banner("lint: pylint-odoo (mandatory checks)")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pylint", "--rcfile", str(ROOT / ".pylintrc-mandatory"), *ADDONS,
+         *[str(p.relative_to(ROOT)) for p in sorted(TEST_ADDONS_PATH.iterdir()) if (p / "__manifest__.py").exists()]],
+        cwd=ROOT, check=False,
+    )
+    ok = proc.returncode == 0
+    tally.add(passed=int(ok), failed=int(not ok), failure=None if ok else "lint: pylint-odoo")
+
+
+# ----------------------------------------------------------------------
+# pytest tiers
+# ----------------------------------------------------------------------
+def run_pytest(tally, label, paths, extra_env=None):
+    banner(f"{label}: pytest {' '.join(paths)}")
+    junit = Path(tempfile.mkstemp(prefix="sync-junit-", suffix=".xml")[1])
+    env = dict(os.environ, **(extra_env or {}))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", f"--junitxml={junit}", *paths],
+        cwd=ROOT, env=env, check=False,
+    )
+    try:
+        suites = ET.parse(junit).getroot()
+    except (ET.ParseError, OSError):
+        tally.add(failed=1, failure=f"{label}: pytest produced no report (exit {proc.returncode})")
+        return
+    finally:
+        junit.unlink(missing_ok=True)
+    total = failed = skipped = 0
+    for suite in suites.iter("testsuite"):
+        total += int(suite.get("tests", 0))
+        failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped += int(suite.get("skipped", 0))
+    if proc.returncode not in (0, 1, 5):
+        failed = max(failed, 1)
+    tally.add(passed=total - failed - skipped, failed=failed, skipped=skipped,
+              failure=f"{label}: {failed} failed" if failed else None)
+
+
+# ----------------------------------------------------------------------
+# odoo tier
+# ----------------------------------------------------------------------
+def read_manifest(path):
+    return ast.literal_eval((path / "__manifest__.py").read_text())
+
+
+def dependency_closure(name, manifests):
+    seen, todo = set(), [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        todo.extend(d for d in manifests.get(current, {}).get("depends", []) if d in manifests)
+    return seen
+
+
+def suite_manifests():
+    manifests = {name: read_manifest(ROOT / name) for name in ADDONS}
+    test_addons = {}
+    for path in sorted(TEST_ADDONS_PATH.iterdir()):
+        if (path / "__manifest__.py").exists():
+            test_addons[path.name] = read_manifest(path)
+    return manifests, test_addons
+
+
+def test_addons_for(addon, manifests, test_addons):
+    """Test addons whose suite dependencies are all within ``addon``'s closure."""
+    closure = dependency_closure(addon, manifests)
+    everything = {**manifests, **test_addons}
+    chosen = []
+    for name in test_addons:
+        deps = dependency_closure(name, everything) - {name}
+        if {d for d in deps if d in manifests} <= closure and not (deps & set(test_addons) - set(chosen)):
+            chosen.append(name)
+    return chosen
+
+
+def check_install_log(tally, label, log):
+    problems = log_problems(log)
+    if problems:
+        print(f"FAIL {label}: the log holds {len(problems)} WARNING/ERROR line(s):")
+        for line in problems[:20]:
+            print("   ", line[:300])
+        tally.add(failed=1, failure=f"odoo: {label} logged warnings or errors")
+    else:
+        print(f"ok   {label}: clean log")
+        tally.add(passed=1)
+
+
+def run_odoo_tier(tally, cluster, selected_addons):
+    manifests, test_addons = suite_manifests()
+    banner("odoo: template database (base, mail)")
+    template = OdooInstance(cluster, TEMPLATE_DB)
+    if not cluster.db_exists(TEMPLATE_DB):
+        t0 = time.monotonic()
+        template.install(TEMPLATE_MODULES)
+        print(f"template ready in {time.monotonic() - t0:.0f}s")
+    for addon in selected_addons:
+        dbname = f"sync_test_{addon}"
+        extra = test_addons_for(addon, manifests, test_addons)
+        banner(f"odoo: {addon} (with {', '.join(extra) or 'no test addon'}) in database {dbname}")
+        cluster.copy_db(TEMPLATE_DB, dbname)
+        instance = OdooInstance(cluster, dbname, data_dir=template.data_dir)
+        t0 = time.monotonic()
+        try:
+            log = instance.install([addon, *extra])
+        except Exception as exc:  # noqa: BLE001 - reported as a failure of this addon
+            print(f"FAIL install of {addon}: {exc}")
+            tally.add(failed=1, failure=f"odoo: {addon} does not install")
+            continue
+        check_install_log(tally, f"install of {addon} alone ({time.monotonic() - t0:.0f}s)", log)
+        t0 = time.monotonic()
+        proc = instance.run(["--test-enable", "--test-tags", f"/{addon}", "--stop-after-init", "--log-level=info"],
+                            check=False)
+        output = proc.stderr
+        match = ODOO_RESULT_RE.search(output)
+        for line in log_problems(output):
+            print("   ", line[:400])
+        if not match:
+            print(output[-3000:])
+            tally.add(failed=1, failure=f"odoo: the tests of {addon} did not report")
+            continue
+        failed, errors, run = (int(g) for g in match.groups())
+        skipped = len(ODOO_SKIPPED_RE.findall(output))
+        print(f"{addon}: {run} tests, {failed} failed, {errors} errors, {skipped} skipped "
+              f"({time.monotonic() - t0:.0f}s)")
+        tally.add(passed=run - failed - errors - skipped, failed=failed + errors, skipped=skipped,
+                  failure=f"odoo: {addon}: {failed + errors} failed" if failed + errors else None)
+        if not run:
+            tally.add(failed=1, failure=f"odoo: {addon} ran no test")
+        cluster.drop_db(dbname)
+    if len(selected_addons) > 1:
+        banner("odoo: all five addons together")
+        dbname = "sync_test_all"
+        cluster.copy_db(TEMPLATE_DB, dbname)
+        instance = OdooInstance(cluster, dbname, data_dir=template.data_dir)
+        try:
+            check_install_log(tally, "install of all five addons and the test addons",
+                              instance.install([*ADDONS, *test_addons]))
+        except Exception as exc:  # noqa: BLE001
+            print(f"FAIL: {exc}")
+            tally.add(failed=1, failure="odoo: the five addons do not install together")
+        cluster.drop_db(dbname)
+
+
+# ----------------------------------------------------------------------
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--long", action="store_true", help="also run the long fault and load tests")
+    parser.add_argument("--tier", action="append", choices=TIERS, help="run only these tiers (repeatable)")
+    parser.add_argument("--addon", action="append", choices=ADDONS, help="odoo tier: only these addons")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL cluster and its databases")
+    parser.add_argument("pytest_args", nargs="*", help="extra arguments for the e2e pytest run (e.g. -k smoke)")
+    args = parser.parse_args(argv)
+    tiers = args.tier or list(TIERS)
+    tally = Tally()
+    started = time.monotonic()
+
+    if "lint" in tiers:
+        run_lint(tally)
+    if "pure" in tiers:
+        run_pytest(tally, "pure", ["tests/pure"])
+
+    odoo_reason = None
+    try:
+        find_odoo()
+    except OdooMissing as exc:
+        odoo_reason = str(exc)
+    cluster = None
+    workdir = None
+    try:
+        if odoo_reason:
+            for tier in ("odoo", "e2e"):
+                if tier in tiers:
+                    skipped_banner(tier, odoo_reason)
+                    tally.add(skipped=1)
+        elif "odoo" in tiers or "e2e" in tiers:
+            workdir = Path(os.environ.get("SYNC_TEST_WORKDIR") or tempfile.mkdtemp(prefix="sync-test-"))
+            banner(f"PostgreSQL: a cluster of this run in {workdir}")
+            cluster = PgCluster(workdir / "pgdata").init().start()
+            print(f"listening on 127.0.0.1:{cluster.port}")
+            if "odoo" in tiers:
+                run_odoo_tier(tally, cluster, args.addon or list(ADDONS))
+            if "e2e" in tiers:
+                env = {
+                    "SYNC_TEST_PGDATA": str(cluster.datadir),
+                    "SYNC_TEST_PGPORT": str(cluster.port),
+                    LONG_ENV: "1" if args.long else "",
+                }
+                run_pytest(tally, "e2e", ["tests/e2e", *args.pytest_args], extra_env=env)
+    finally:
+        if cluster and not args.keep:
+            cluster.destroy()
+            if workdir and not os.environ.get("SYNC_TEST_WORKDIR"):
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    banner(f"summary ({time.monotonic() - started:.0f}s)")
+    for failure in tally.failures:
+        print(f"FAILED: {failure}")
+    print(tally.line())
+    return 1 if tally.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
