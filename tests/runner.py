@@ -29,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness.odoo_env import ADDONS, TEST_ADDONS_PATH, OdooMissing, find_odoo  # noqa: E402
-from tests.harness.odoo_server import OdooInstance, log_problems  # noqa: E402
-from tests.harness.pg import PgCluster  # noqa: E402
+from tests.harness.odoo_env import ADDONS, TEST_ADDONS_PATH, OdooMissing, find_odoo
+from tests.harness.odoo_server import OdooInstance, log_problems
+from tests.harness.pg import PgCluster
 
 TIERS = ("lint", "pure", "odoo", "e2e")
 TEMPLATE_DB = "sync_test_template"
@@ -185,7 +185,7 @@ def run_odoo_tier(tally, cluster, selected_addons):
         t0 = time.monotonic()
         try:
             log = instance.install([addon, *extra])
-        except Exception as exc:  # noqa: BLE001 - reported as a failure of this addon
+        except Exception as exc:
             print(f"FAIL install of {addon}: {exc}")
             tally.add(failed=1, failure=f"odoo: {addon} does not install")
             continue
@@ -218,7 +218,7 @@ def run_odoo_tier(tally, cluster, selected_addons):
         try:
             check_install_log(tally, "install of all five addons and the test addons",
                               instance.install([*ADDONS, *test_addons]))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             print(f"FAIL: {exc}")
             tally.add(failed=1, failure="odoo: the five addons do not install together")
         cluster.drop_db(dbname)

@@ -29,8 +29,8 @@ import datetime
 import math
 
 __all__ = [
-    "CodecError",
     "SUPPORTED_TYPES",
+    "CodecError",
     "decode_value",
     "encode_value",
     "format_datetime",
@@ -108,46 +108,46 @@ def _check_type(ftype):
         )
 
 
-def encode_value(ftype, value):
-    """Encode one Odoo value of a field of type ``ftype`` to a JSON-ready value."""
-    _check_type(ftype)
-    if ftype == "boolean":
-        return bool(value)
-    if ftype == "json":
-        return None if value is False else value
-    if value is False or value is None:
-        return None
-    if ftype == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise CodecError(f"integer field holds {value!r}")
-        if abs(value) > _MAX_SAFE_INTEGER:
-            raise CodecError(f"integer {value} is too large for JSON consumers")
-        return value
-    if ftype in ("float", "monetary"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise CodecError(f"{ftype} field holds {value!r}")
-        if not math.isfinite(value):
-            raise CodecError(f"{ftype} value {value!r} is not a finite number")
-        return float(value)
-    if ftype in _STRING_TYPES:
-        if not isinstance(value, str):
-            value = str(value)
-        return value
-    if ftype == "date":
-        if isinstance(value, datetime.datetime):
-            value = value.date()
-        if isinstance(value, str):
-            value = _parse_date(value)
-        if not isinstance(value, datetime.date):
-            raise CodecError(f"date field holds {value!r}")
-        return value.isoformat()
-    if ftype == "datetime":
-        if isinstance(value, str):
-            value = parse_datetime(value)
-        if not isinstance(value, datetime.datetime):
-            raise CodecError(f"datetime field holds {value!r}")
-        return format_datetime(value)
-    # binary: Odoo hands out base64-encoded bytes (or str) for binary fields.
+def _encode_integer(value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CodecError(f"integer field holds {value!r}")
+    if abs(value) > _MAX_SAFE_INTEGER:
+        raise CodecError(f"integer {value} is too large for JSON consumers")
+    return value
+
+
+def _encode_number(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CodecError(f"number field holds {value!r}")
+    if not math.isfinite(value):
+        raise CodecError(f"number {value!r} is not a finite number")
+    return float(value)
+
+
+def _encode_string(value):
+    return value if isinstance(value, str) else str(value)
+
+
+def _encode_date(value):
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        value = _parse_date(value)
+    if not isinstance(value, datetime.date):
+        raise CodecError(f"date field holds {value!r}")
+    return value.isoformat()
+
+
+def _encode_datetime(value):
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if not isinstance(value, datetime.datetime):
+        raise CodecError(f"datetime field holds {value!r}")
+    return format_datetime(value)
+
+
+def _encode_binary(value):
+    # Odoo hands out base64-encoded bytes (or str) for binary fields.
     if isinstance(value, memoryview):
         value = bytes(value)
     if isinstance(value, bytes):
@@ -160,6 +160,70 @@ def encode_value(ftype, value):
     raise CodecError(f"binary field holds {type(value).__name__}")
 
 
+def _decode_integer(value):
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CodecError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _decode_number(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CodecError(f"expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise CodecError(f"expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _decode_string(value):
+    if not isinstance(value, str):
+        raise CodecError(f"expected a string, got {value!r}")
+    return value
+
+
+def _decode_binary(value):
+    if not isinstance(value, str):
+        raise CodecError(f"expected a base64 string, got {type(value).__name__}")
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise CodecError("binary value is not valid base64") from None
+    return value.encode("ascii")
+
+
+_ENCODERS = {
+    "integer": _encode_integer,
+    "float": _encode_number,
+    "monetary": _encode_number,
+    "date": _encode_date,
+    "datetime": _encode_datetime,
+    "binary": _encode_binary,
+    **dict.fromkeys(_STRING_TYPES, _encode_string),
+}
+_DECODERS = {
+    "integer": _decode_integer,
+    "float": _decode_number,
+    "monetary": _decode_number,
+    "date": _parse_date,
+    "datetime": parse_datetime,
+    "binary": _decode_binary,
+    **dict.fromkeys(_STRING_TYPES, _decode_string),
+}
+
+
+def encode_value(ftype, value):
+    """Encode one Odoo value of a field of type ``ftype`` to a JSON-ready value."""
+    _check_type(ftype)
+    if ftype == "boolean":
+        return bool(value)
+    if value is False or value is None:
+        return None
+    if ftype == "json":
+        return value
+    return _ENCODERS[ftype](value)
+
+
 def decode_value(ftype, value):
     """Decode a JSON value to what Odoo expects to write into a field of type ``ftype``."""
     _check_type(ftype)
@@ -169,35 +233,8 @@ def decode_value(ftype, value):
         if not isinstance(value, bool):
             raise CodecError(f"expected true or false, got {value!r}")
         return value
-    if ftype == "json":
-        return False if value is None else value
     if value is None:
         return False
-    if ftype == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise CodecError(f"expected an integer, got {value!r}")
+    if ftype == "json":
         return value
-    if ftype in ("float", "monetary"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise CodecError(f"expected a number, got {value!r}")
-        if not math.isfinite(value):
-            raise CodecError(f"expected a finite number, got {value!r}")
-        return float(value)
-    if ftype in _STRING_TYPES:
-        if not isinstance(value, str):
-            raise CodecError(f"expected a string, got {value!r}")
-        return value
-    if ftype == "date":
-        return _parse_date(value)
-    if ftype == "datetime":
-        return parse_datetime(value)
-    # binary
-    if not isinstance(value, str):
-        raise CodecError(f"expected a base64 string, got {type(value).__name__}")
-    try:
-        base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise CodecError("binary value is not valid base64") from None
-    return value.encode("ascii")
+    return _DECODERS[ftype](value)

@@ -29,10 +29,10 @@ from .codec import CodecError, format_datetime, parse_datetime
 
 __all__ = [
     "ENVELOPE_KEYS",
-    "EnvelopeError",
     "OPERATIONS",
     "SUPPORTED_VERSIONS",
     "VERSION",
+    "EnvelopeError",
     "build",
     "dumps",
     "fingerprint",
@@ -74,6 +74,51 @@ def _check_code(key, value):
         )
 
 
+def _check_version(version):
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise EnvelopeError("version", f"must be an integer, got {version!r}")
+    if version not in SUPPORTED_VERSIONS:
+        supported = ", ".join(map(str, sorted(SUPPORTED_VERSIONS)))
+        raise EnvelopeError("version", f"unknown version {version} (supported: {supported})")
+
+
+def _check_id(message_id):
+    if not isinstance(message_id, str):
+        raise EnvelopeError("id", f"must be a UUID string, got {type(message_id).__name__}")
+    try:
+        parsed = uuid.UUID(message_id)
+    except ValueError:
+        raise EnvelopeError("id", f"{message_id!r} is not a UUID") from None
+    if str(parsed) != message_id.lower():
+        raise EnvelopeError("id", f"{message_id!r} is not in canonical UUID form")
+
+
+def _check_targets(targets):
+    if not isinstance(targets, list):
+        raise EnvelopeError("targets", f"must be a list of system codes, got {type(targets).__name__}")
+    for target in targets:
+        _check_code("targets", target)
+
+
+def _check_record(record):
+    if not isinstance(record, dict) or set(record) != {"model", "id"}:
+        raise EnvelopeError("record", 'must be an object {"model": ..., "id": ...}')
+    if not isinstance(record["model"], str) or not record["model"]:
+        raise EnvelopeError("record", "'model' must be a non-empty string")
+    rid = record["id"]
+    if isinstance(rid, bool) or not isinstance(rid, (int, str)) or rid in ("", 0):
+        raise EnvelopeError("record", "'id' must be a non-empty string or a positive integer")
+
+
+def _check_created_at(created_at):
+    if not isinstance(created_at, str) or not created_at.endswith(("Z", "+00:00")):
+        raise EnvelopeError("created_at", f"{created_at!r} is not an ISO 8601 UTC datetime")
+    try:
+        parse_datetime(created_at)
+    except CodecError as exc:
+        raise EnvelopeError("created_at", str(exc)) from None
+
+
 def validate(envelope):
     """Check ``envelope`` (a dict) and return it unchanged, or raise :class:`EnvelopeError`."""
     if not isinstance(envelope, dict):
@@ -85,23 +130,8 @@ def validate(envelope):
         if key not in envelope:
             raise EnvelopeError(key, "is missing")
     # The version decides how the rest is read, so it is checked first.
-    version = envelope["version"]
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise EnvelopeError("version", f"must be an integer, got {version!r}")
-    if version not in SUPPORTED_VERSIONS:
-        raise EnvelopeError(
-            "version",
-            f"unknown version {version} (supported: {', '.join(map(str, sorted(SUPPORTED_VERSIONS)))})",
-        )
-    message_id = envelope["id"]
-    if not isinstance(message_id, str):
-        raise EnvelopeError("id", f"must be a UUID string, got {type(message_id).__name__}")
-    try:
-        parsed = uuid.UUID(message_id)
-    except ValueError:
-        raise EnvelopeError("id", f"{message_id!r} is not a UUID") from None
-    if str(parsed) != message_id.lower():
-        raise EnvelopeError("id", f"{message_id!r} is not in canonical UUID form")
+    _check_version(envelope["version"])
+    _check_id(envelope["id"])
     mtype = envelope["type"]
     if not isinstance(mtype, str) or not TYPE_RE.match(mtype):
         raise EnvelopeError("type", f"{mtype!r} is not a message type such as 'library.schema'")
@@ -111,26 +141,9 @@ def validate(envelope):
             f"unknown operation {envelope['operation']!r} (expected one of {', '.join(OPERATIONS)})",
         )
     _check_code("source", envelope["source"])
-    targets = envelope["targets"]
-    if not isinstance(targets, list):
-        raise EnvelopeError("targets", f"must be a list of system codes, got {type(targets).__name__}")
-    for target in targets:
-        _check_code("targets", target)
-    record = envelope["record"]
-    if not isinstance(record, dict) or set(record) != {"model", "id"}:
-        raise EnvelopeError("record", 'must be an object {"model": ..., "id": ...}')
-    if not isinstance(record["model"], str) or not record["model"]:
-        raise EnvelopeError("record", "'model' must be a non-empty string")
-    rid = record["id"]
-    if isinstance(rid, bool) or not isinstance(rid, (int, str)) or rid in ("", 0):
-        raise EnvelopeError("record", "'id' must be a non-empty string or a positive integer")
-    created_at = envelope["created_at"]
-    if not isinstance(created_at, str) or not created_at.endswith(("Z", "+00:00")):
-        raise EnvelopeError("created_at", f"{created_at!r} is not an ISO 8601 UTC datetime")
-    try:
-        parse_datetime(created_at)
-    except CodecError as exc:
-        raise EnvelopeError("created_at", str(exc)) from None
+    _check_targets(envelope["targets"])
+    _check_record(envelope["record"])
+    _check_created_at(envelope["created_at"])
     if not isinstance(envelope["payload"], dict):
         raise EnvelopeError("payload", f"must be a JSON object, got {type(envelope['payload']).__name__}")
     return envelope

@@ -22,11 +22,15 @@ class ResConfigSettings(models.TransientModel):
         return res
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         code = (self.sync_own_code or "").strip()
         if code and not CODE_RE.match(code):
             raise ValidationError(
-                _("The code of this database %(code)r is invalid: use lowercase letters, digits, '_' and '-'.", code=code)
+                _(
+                    "The code of this database %(code)r is invalid: use lowercase letters, digits, '_' and '-'.",
+                    code=code,
+                )
             )
         default = re.sub(r"[^a-z0-9_-]", "_", self.env.cr.dbname.lower())
         self.env["ir.config_parameter"].sudo().set_param(OWN_CODE_PARAM, code if code != default else False)
+        return res

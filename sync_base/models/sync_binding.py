@@ -38,7 +38,9 @@ class SyncBinding(models.Model):
     @api.depends("model", "res_id", "remote_model", "remote_ref")
     def _compute_display_name(self):
         for binding in self:
-            binding.display_name = f"{binding.model},{binding.res_id} \u2192 {binding.remote_model}/{binding.remote_ref}"
+            binding.display_name = (
+                f"{binding.model},{binding.res_id} \u2192 {binding.remote_model}/{binding.remote_ref}"
+            )
 
     @api.model
     def _find(self, system, model, res_ids):
@@ -83,4 +85,9 @@ class SyncBinding(models.Model):
                 "tag": "display_notification",
                 "params": {"message": _("The local record no longer exists."), "type": "warning"},
             }
-        return {"type": "ir.actions.act_window", "res_model": self.model, "res_id": self.res_id, "views": [(False, "form")]}
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.model,
+            "res_id": self.res_id,
+            "views": [(False, "form")],
+        }

@@ -248,7 +248,7 @@ class SyncSystem(models.Model):
             ok, detail = False, exc.args[0] if exc.args else str(exc)
         except NotImplementedError as exc:
             ok, detail = False, str(exc)
-        except Exception as exc:  # noqa: BLE001 - shown to the admin, never as a traceback
+        except Exception as exc:
             _logger.info("Connection test of system %s failed", self.code, exc_info=True)
             ok, detail = False, _("%(error_type)s: %(error)s", error_type=type(exc).__name__, error=exc)
         else:

@@ -70,6 +70,12 @@ class TestAccess(SyncCase):
         with self.assertRaises(AccessError):
             system_b.with_user(user_a).read(["name"])
         binding_b = self.env["sync.binding"].create(
-            {"system_id": system_b.id, "model": "res.partner", "res_id": 1, "remote_model": "res.partner", "remote_ref": "1"}
+            {
+                "system_id": system_b.id,
+                "model": "res.partner",
+                "res_id": 1,
+                "remote_model": "res.partner",
+                "remote_ref": "1",
+            }
         )
         self.assertNotIn(binding_b, self.env["sync.binding"].with_user(user_a).search([]))

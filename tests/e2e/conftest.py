@@ -17,9 +17,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness.odoo_env import ADDONS, TEST_ADDONS_PATH, OdooMissing, find_odoo  # noqa: E402
-from tests.harness.odoo_server import OdooInstance, OdooServer  # noqa: E402
-from tests.harness.pg import PgCluster  # noqa: E402
+from tests.harness.odoo_env import ADDONS, TEST_ADDONS_PATH, OdooMissing, find_odoo
+from tests.harness.odoo_server import OdooInstance, OdooServer
+from tests.harness.pg import PgCluster
 
 SUITE_TEMPLATE = "sync_e2e_template"
 BASE_TEMPLATE = "sync_test_template"

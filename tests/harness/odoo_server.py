@@ -22,7 +22,7 @@ from .odoo_env import addons_path, find_odoo, odoo_command, odoo_environ
 from .pg import free_port
 from .shell_runner import MARKER
 
-LOG_PROBLEM_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (WARNING|ERROR|CRITICAL) ", re.M)
+LOG_PROBLEM_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (WARNING|ERROR|CRITICAL) ", re.MULTILINE)
 SHELL_RUNNER = Path(__file__).with_name("shell_runner.py")
 
 
@@ -99,7 +99,10 @@ class OdooServer:
         self.cron_threads = cron_threads
         self.workers = workers
         self.extra_args = list(extra_args)
-        self.logfile = Path(logfile or tempfile.mktemp(prefix=f"odoo-{instance.dbname}-", suffix=".log"))
+        if logfile is None:
+            handle, logfile = tempfile.mkstemp(prefix=f"odoo-{instance.dbname}-", suffix=".log")
+            os.close(handle)
+        self.logfile = Path(logfile)
         self.proc = None
 
     @property
@@ -119,7 +122,7 @@ class OdooServer:
             "--logfile", str(self.logfile),
             *self.extra_args,
         ]
-        self.proc = subprocess.Popen(  # noqa: S603 - our own command line
+        self.proc = subprocess.Popen(
             odoo_command(args),
             env=odoo_environ(self.instance.extra_pythonpath),
             stdout=subprocess.DEVNULL,

@@ -205,8 +205,8 @@ def ensure_system_postgres(log=print):
             time.sleep(0.5)
     subprocess.run(
         ["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-c",
-         "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'odoo') THEN "
-         "CREATE ROLE odoo LOGIN CREATEDB PASSWORD 'odoo'; END IF; END $$;"],
+         ("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'odoo') THEN "
+          "CREATE ROLE odoo LOGIN CREATEDB PASSWORD 'odoo'; END IF; END $$;")],
         check=True, capture_output=True,
     )
     return ["--db_host", "127.0.0.1", "--db_port", "5432", "--db_user", "odoo", "--db_password", "odoo"]

@@ -13,8 +13,8 @@ MARKER = "@@SYNC_RESULT@@"
 
 
 def main(argv):
-    import odoo  # noqa: PLC0415 - only in this subprocess
-    from odoo.tools import config  # noqa: PLC0415
+    import odoo
+    from odoo.tools import config
 
     config.parse_config(argv)
     dbname = config["db_name"]

@@ -17,7 +17,9 @@ def load_lib(addon):
     if name in sys.modules:
         return sys.modules[name]
     lib_dir = ROOT / addon / "lib"
-    spec = importlib.util.spec_from_file_location(name, lib_dir / "__init__.py", submodule_search_locations=[str(lib_dir)])
+    spec = importlib.util.spec_from_file_location(
+        name, lib_dir / "__init__.py", submodule_search_locations=[str(lib_dir)]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)

@@ -57,7 +57,13 @@ def test_binary_roundtrip(raw):
     assert base64.b64decode(roundtrip("binary", odoo_value)) == raw
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(), lambda c: st.lists(c) | st.dictionaries(st.text(), c)))
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+)
+
+
+@given(JSON_VALUES)
 def test_json_roundtrip(value):
     expected = False if value is None else value
     assert roundtrip("json", value) == expected

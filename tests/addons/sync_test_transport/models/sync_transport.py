@@ -24,7 +24,8 @@ class SyncTransport(models.AbstractModel):
             elif outcome == "accepted":
                 results.append(TransportResult.accepted())
             elif outcome == "transient":
-                results.append(TransportResult.transient("test: try later", retry_after=system.test_retry_after or None))
+                retry_after = system.test_retry_after or None
+                results.append(TransportResult.transient("test: try later", retry_after=retry_after))
             else:
                 results.append(TransportResult.permanent("test: refused"))
         return results
