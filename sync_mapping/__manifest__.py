@@ -11,5 +11,14 @@
     "installable": True,
     "depends": ["sync_base"],
     "external_dependencies": {"python": ["jsonschema", "inflect"]},
-    "data": ["views/sync_menus.xml"],
+    "data": [
+        "security/ir.model.access.csv",
+        "views/sync_library_views.xml",
+        "views/sync_schema_views.xml",
+        "views/sync_data_type_views.xml",
+        "views/sync_mapping_line_views.xml",
+        "wizards/sync_preview_views.xml",
+        "wizards/sync_library_import_views.xml",
+        "views/sync_menus.xml",
+    ],
 }

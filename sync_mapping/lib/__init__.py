@@ -1,0 +1,1 @@
+"""Pure-Python helpers of sync_mapping; nothing here imports odoo."""
