@@ -27,3 +27,4 @@ def load_lib(addon):
 
 
 load_lib("sync_base")
+load_lib("sync_mapping")
