@@ -19,7 +19,7 @@ Partner = env["res.partner"]
 def data_type(name, model, lines):
     dt = env["sync.data.type"].create({
         "name": name, "library_id": library.id, "model_id": env["ir.model"]._get(model).id,
-        "line_ids": [(0, 0, {"line_type": t, "value": v, "name": p}) for t, v, p in lines],
+        "line_ids": [(0, 0, {"line_type": t, "value": v, "name": p, **(x[0] if x else {})}) for t, v, p, *x in lines],
     })
     dt.action_generate_schema()
     return dt
@@ -42,9 +42,7 @@ assert len(documents) == N_PARTNERS
 # a document with 20 nested lines: a company embedding 20 contacts
 contact = data_type("Contacts", "res.partner", [("field", f, f) for f in PARTNER_FIELDS[:8]])
 company_type = data_type("Companies", "res.partner", [("field", "name", "name"), ("field", "email", "email"),
-                                                      ("model", "child_ids", "contacts")])
-company_type.line_ids.filtered(lambda line: line.name == "contacts").reference_id = contact
-company_type.action_generate_schema()
+                                                      ("model", "child_ids", "contacts", {"reference_id": contact.id})])
 companies = Partner.create([{"name": f"Co {i}", "is_company": True} for i in range(200)])
 Partner.create([{"name": f"Co {i} contact {j}", "parent_id": c.id, "email": f"c{i}.{j}@example.com"}
                 for i, c in enumerate(companies) for j in range(N_LINES)])

@@ -17,6 +17,7 @@
         "views/sync_schema_views.xml",
         "views/sync_data_type_views.xml",
         "views/sync_mapping_line_views.xml",
+        "views/sync_condition_views.xml",
         "wizards/sync_preview_views.xml",
         "wizards/sync_library_import_views.xml",
         "views/sync_menus.xml",

@@ -16,6 +16,10 @@ from ..lib.template import TemplateError, is_json_template, render
 _logger = logging.getLogger(__name__)
 
 MAX_DEPTH = 8
+# field types whose cache value is the record value (or None for False), and for
+# relational fields the ids: what documents hold
+CACHE_SAFE_TYPES = frozenset({"boolean", "integer", "float", "char", "text", "html", "selection", "date", "datetime",
+                              "many2one"})
 BATCH_SIZE = 1000
 
 
@@ -247,12 +251,13 @@ class SyncDataType(models.Model):
         documents = [{} for _r in records]
         errors = [None] * len(records)
         for line in lines:
+            name = line.name
             values = self._serialize_line(line, records, system, stack)
             for index, value in enumerate(values):
                 if isinstance(value, Exception):
                     errors[index] = errors[index] or value
                 else:
-                    documents[index][line.name] = value
+                    documents[index][name] = value
         return list(zip(documents, errors, strict=True))
 
     def _line_error(self, line, record, error):
@@ -268,10 +273,29 @@ class SyncDataType(models.Model):
 
     def _serialize_field_line(self, line, records, system, stack):
         field = records._fields[line.value]
+        if field.type in CACHE_SAFE_TYPES and field.store:
+            # The batch was fetched at once: read the values from the cache
+            # rather than through a descriptor call per record and field.
+            cached = records.env.cache.get_until_miss(records, field)
+            if len(cached) == len(records):
+                return self._encode_cached(line, field, records, cached)
         values = []
         for record in records:
             try:
                 values.append(_encode(field, record[line.value]))
+            except CodecError as exc:
+                values.append(self._line_error(line, record, exc))
+        return values
+
+    def _encode_cached(self, line, field, records, cached):
+        if field.type == "many2one":
+            return [value or None for value in cached]
+        if field.type in ("one2many", "many2many"):
+            return [list(value) for value in cached]
+        values = []
+        for record, value in zip(records, cached, strict=True):
+            try:
+                values.append(encode_value(field.type, False if value is None else value))
             except CodecError as exc:
                 values.append(self._line_error(line, record, exc))
         return values

@@ -5,6 +5,7 @@ import jsonschema
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..lib.fastschema import compile_schema
 from .sync_library import check_slug
 
 # Validators are compiled once per schema text and process, since compiling
@@ -14,16 +15,17 @@ _VALIDATORS_MAX = 256
 
 
 def get_validator(schema_text):
-    """A compiled jsonschema validator for ``schema_text`` (cached)."""
-    validator = _VALIDATORS.get(schema_text)
-    if validator is None:
+    """``(jsonschema validator, fast predicate or None)`` for ``schema_text``, compiled once (cached)."""
+    compiled = _VALIDATORS.get(schema_text)
+    if compiled is None:
         schema = json.loads(schema_text)
         cls = jsonschema.validators.validator_for(schema)
         validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        compiled = (validator, compile_schema(schema, validator.format_checker))
         if len(_VALIDATORS) >= _VALIDATORS_MAX:
             _VALIDATORS.clear()
-        _VALIDATORS[schema_text] = validator
-    return validator
+        _VALIDATORS[schema_text] = compiled
+    return compiled
 
 
 def error_path(error):
@@ -101,7 +103,9 @@ class SyncSchema(models.Model):
     def _validation_errors(self, document):
         """The validation errors of ``document``, as ``[(path, message)]`` (empty when valid)."""
         self.ensure_one()
-        validator = get_validator(self.schema)
+        validator, fast = get_validator(self.schema)
+        if fast is not None and fast(document):
+            return []
         errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
         return [(error_path(error), error.message) for error in errors]
 

@@ -17,3 +17,8 @@ class TestViews(ActionViewsMixin, MappingCase):
         self.assertEqual(self.env["sync.data.type"].search(action["domain"]), self.library.data_type_ids)
         action = self.company_type.schema_id.action_view_data_types()
         self.assertEqual(self.env["sync.data.type"].search(action["domain"]), self.company_type)
+
+    def test_inline_models_have_views(self):
+        for model in ("sync.mapping.line", "sync.condition"):
+            views = self.env[model].get_views([(False, "list"), (False, "form"), (False, "search")])
+            self.assertEqual(set(views["views"]), {"list", "form", "search"}, model)
