@@ -8,10 +8,24 @@ format string reaches dunder attributes (``{0.__init__.__globals__}``).
 A template that contains a literal brace builds a JSON structure: each
 inserted value is JSON-escaped for a place inside a JSON string, and the
 rendered text is parsed as JSON.  Any other template renders to a string.
+
+Rules of :func:`parse`, whose errors name the 1-based character position and
+the offending text:
+
+* ``{{`` and ``}}`` are a literal ``{`` and ``}``; a single ``}`` outside a
+  placeholder is refused, and so is a ``{`` with no closing ``}``;
+* a placeholder holds a field chain: names matching
+  ``[A-Za-z_][A-Za-z0-9_]*`` joined by dots, none containing ``__``.  Empty
+  placeholders, indexes, conversions, format specs, spaces, empty segments
+  (``{a.}``, ``{.a}``) and dunders (``{__class__}``) are refused.
+
+Values inserted by :func:`render`: ``None`` and ``False`` insert nothing,
+``True`` inserts ``true``, numbers their ``str()`` and strings themselves.
 """
 
 import json
 import re
+from collections.abc import Callable
 
 __all__ = ["TemplateError", "is_json_template", "parse", "paths", "render"]
 
@@ -22,6 +36,10 @@ class TemplateError(ValueError):
     """A template is malformed, or does not render."""
 
 
+def _snippet(text, limit=30):
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
 def _parse_path(text, position):
     if not text:
         raise TemplateError(f"empty placeholder {{}} at character {position}")
@@ -29,13 +47,18 @@ def _parse_path(text, position):
     for segment in segments:
         if not SEGMENT_RE.match(segment) or "__" in segment:
             raise TemplateError(
-                f"{{{text}}} at character {position} is not a field chain such as {{partner_id.country_id.code}}"
+                f"{_snippet('{' + text + '}')} at character {position} is not a field chain"
+                f" such as {{partner_id.country_id.code}}: {_snippet(segment)} is not a field name"
             )
     return segments
 
 
-def parse(template):
-    """Tokens of ``template``: ``("text", str)`` and ``("path", (segment, ...))``."""
+def parse(template: str) -> list[tuple]:
+    """Tokens of ``template``: ``("text", str)`` and ``("path", (segment, ...))``.
+
+    Adjacent text is merged into one token.  Raise :class:`TemplateError` when
+    ``template`` is not a string or breaks a rule of the module docstring.
+    """
     if not isinstance(template, str):
         raise TemplateError(f"a template is a string, not {type(template).__name__}")
     tokens = []
@@ -50,10 +73,15 @@ def parse(template):
                 continue
             end = template.find("}", index + 1)
             if end < 0:
-                raise TemplateError(f"unbalanced '{{' at character {index + 1}: no closing '}}'")
+                raise TemplateError(
+                    f"unbalanced '{{' at character {index + 1}: no closing '}}' in {_snippet(template[index:])}"
+                )
             inner = template[index + 1:end]
             if "{" in inner:
-                raise TemplateError(f"unbalanced '{{' at character {index + 1}")
+                raise TemplateError(
+                    f"unbalanced '{{' at character {index + 1}: {_snippet(template[index:end + 1])} opens another"
+                    " '{' before it closes"
+                )
             if text:
                 tokens.append(("text", "".join(text)))
                 text = []
@@ -73,7 +101,7 @@ def parse(template):
     return tokens
 
 
-def paths(template):
+def paths(template: str) -> list[tuple]:
     """The distinct field chains of ``template``, in order of first appearance."""
     seen = []
     for kind, value in parse(template):
@@ -82,8 +110,13 @@ def paths(template):
     return seen
 
 
-def is_json_template(template):
-    """True when the template uses literal braces, i.e. builds a JSON structure."""
+def is_json_template(template: str) -> bool:
+    """True when the template uses literal braces (``{{`` or ``}}``), i.e. builds a JSON structure.
+
+    In a template that parses, ``{{`` or ``}}`` appears only as an escape.
+    """
+    if not isinstance(template, str):
+        raise TemplateError(f"a template is a string, not {type(template).__name__}")
     return "{{" in template or "}}" in template
 
 
@@ -95,8 +128,15 @@ def _text(value):
     return value if isinstance(value, str) else str(value)
 
 
-def render(template, resolve):
-    """Render ``template``; ``resolve(path)`` gives the value of a field chain."""
+def render(template: str, resolve: Callable[[tuple], object]):
+    """Render ``template``; ``resolve(path)`` gives the value of a field chain.
+
+    Return a string, or for a JSON template (see :func:`is_json_template`)
+    the parsed JSON value, where each inserted value was escaped as
+    ``json.dumps(value)[1:-1]`` for a place inside a JSON string.  Raise
+    :class:`TemplateError` when the template does not parse or, for a JSON
+    template, the rendered text is not valid JSON.
+    """
     tokens = parse(template)
     as_json = is_json_template(template)
     parts = []
@@ -105,7 +145,7 @@ def render(template, resolve):
             parts.append(value)
             continue
         inserted = _text(resolve(value))
-        parts.append(json.dumps(inserted, ensure_ascii=False)[1:-1] if as_json else inserted)
+        parts.append(json.dumps(inserted)[1:-1] if as_json else inserted)
     rendered = "".join(parts)
     if not as_json:
         return rendered

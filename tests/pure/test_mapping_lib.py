@@ -47,6 +47,34 @@ def test_parse_refuses(template, message):
 def test_parse_refuses_non_strings():
     with pytest.raises(TemplateError, match="a template is a string"):
         parse(None)
+    with pytest.raises(TemplateError, match="not int"):
+        paths(3)
+    with pytest.raises(TemplateError, match="a template is a string"):
+        is_json_template(None)
+
+
+@pytest.mark.parametrize(
+    "template, message",
+    [
+        ("ab {name", "unbalanced '{' at character 4: no closing '}' in '{name'"),
+        ("ok }", "unbalanced '}' at character 4"),
+        ("{a}}", "unbalanced '}' at character 4"),
+        ("x{}", "empty placeholder {} at character 2"),
+        ("{a b}", "'{a b}' at character 1 is not a field chain such as {partner_id.country_id.code}: 'a b'"),
+        ("--{a.__init__}", "'{a.__init__}' at character 3 is not a field chain"),
+    ],
+)
+def test_parse_messages_name_position_and_text(template, message):
+    with pytest.raises(TemplateError) as info:
+        parse(template)
+    assert message in str(info.value)
+
+
+def test_parse_merges_text_and_escapes():
+    assert parse("a{{b}}c") == [("text", "a{b}c")]
+    assert parse("{{{a}}}") == [("text", "{"), ("path", ("a",)), ("text", "}")]
+    assert parse("") == []
+    assert parse("{_a1.B_2}") == [("path", ("_a1", "B_2"))]
 
 
 def test_render_text_mode():
@@ -62,9 +90,57 @@ def test_render_json_mode_escapes_values():
     assert render(template, values.__getitem__) == {"name": 'Az"ure\\', "country": "BE"}
 
 
+def test_render_text_mode_numbers_and_no_json():
+    values = {("a",): 1.5, ("b",): -2, ("c",): "x{y}"}
+    assert render("{a} {b} {c}", values.__getitem__) == "1.5 -2 x{y}"
+    assert render("no placeholder", lambda path: pytest.fail("nothing to resolve")) == "no placeholder"
+
+
+def test_render_json_mode_brief_example():
+    template = '{{"name": "{name}", "country": "{country_id.code}"}}'
+    values = {("name",): 'Az"ure', ("country_id", "code"): "BE"}
+    assert render(template, values.__getitem__) == {"name": 'Az"ure', "country": "BE"}
+
+
+def test_render_json_mode_special_values():
+    template = '{{"t": "{t}", "f": "{f}", "n": "{n}", "i": "{i}", "s": "{s}"}}'
+    values = {("t",): True, ("f",): False, ("n",): None, ("i",): 7, ("s",): "a\nb\u2028\x00"}
+    assert render(template, values.__getitem__) == {"t": "true", "f": "", "n": "", "i": "7", "s": "a\nb\u2028\x00"}
+
+
+def test_render_passes_paths_as_tuples():
+    seen = []
+    assert render("{a.b}{c}", lambda path: seen.append(path) or "") == ""
+    assert seen == [("a", "b"), ("c",)]
+
+
+def test_render_refuses_bad_templates():
+    with pytest.raises(TemplateError, match="unbalanced"):
+        render("{a", lambda path: "")
+
+
 def test_render_json_mode_invalid_json():
     with pytest.raises(TemplateError, match="not valid JSON"):
         render("{{not json}}", lambda path: "")
+
+
+@given(st.text())
+def test_render_json_mode_roundtrips_any_text(value):
+    assert render('{{"v": "{x}", "w": ["{x}"]}}', lambda path: value) == {"v": value, "w": [value]}
+
+
+@given(st.text(min_size=1))
+def test_escaped_text_parses_back(text):
+    escaped = text.replace("{", "{{").replace("}", "}}")
+    assert parse(escaped) == [("text", text)]
+    assert paths(escaped) == []
+    assert is_json_template(escaped) == ("{" in text or "}" in text)
+
+
+@given(st.lists(st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,8}", fullmatch=True), min_size=1, max_size=4))
+def test_field_chains_parse_back(segments):
+    template = "<{" + ".".join(segments) + "}>"
+    assert parse(template) == [("text", "<"), ("path", tuple(segments)), ("text", ">")]
 
 
 @given(st.text())
@@ -101,6 +177,24 @@ REFUSED = [
     "dict(__a=1)",
     "f'{record.name}__'",
     "b'__'",
+    "'_' * 2",
+    "2 * '_'",
+    "'_' * len(record.name)",
+    "'_'.join('a_')",
+    "str.join('_', ['', '', 'class'])",
+    "'_' + '_'.join(['', 'class__'])",
+    "f'_{\"_\"}'",
+    "f'{\"_\":_<2}'",
+    "setattr(record, 'name', 1)",
+    "delattr(record, 'name')",
+    "globals()",
+    "locals()",
+    "vars(record)",
+    "exec('1')",
+    "compile('1', 'x', 'eval')",
+    "record.open",
+    "[r.env for r in record]",
+    "sorted(record, key=lambda r, __k=1: r.id)",
 ]
 
 
@@ -120,10 +214,76 @@ def test_refused_expressions(expression):
         "'%s-%s' % (record.id, record.name)",
         "'_'.join([record.name, 'x'])",
         "obj.name",
+        "'-' * 10",
+        "record.name.replace('_', ' ')",
+        "str.join('_', ['a', 'b'])",
+        "f'{record.name}_{record.id}'",
+        "'a_' 'b'",
+        "{'key': record.name, 'when': datetime.date.today()}",
+        "'é' + record.name",
+        "record.name + '_' + record.ref",
+        "'_'.join([record.name, record.ref])",
+        "f'_{record.name}_'",
+        "(record.name + '_') * 2",
     ],
 )
 def test_allowed_expressions(expression):
     assert check_expression(expression) is None
+
+
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        ("record.__class__", "the attribute '__class__' contains '__' at line 1, column 1"),
+        ("__import__('os')", "the name '__import__' contains '__' at line 1, column 1"),
+        ("(record.name +\n record.__class__)", "at line 2, column 2"),
+        ("\n\n  record.__class__", "at line 3, column 3"),
+        ("'é' + x.__y", "the attribute '__y' contains '__' at line 1, column 7"),
+        ("x + '_' + '_class_' + '_'", "the string '…__class__' contains '__' at line 1, column 1"),
+        ("'_'.join([x.name, '_a'])", "the string '…__a' contains '__' at line 1, column 1"),
+        ("f'{x}_' '_'", "the string '…__' contains '__' at line 1, column 1"),
+        ("'{0.__init__}'", "the string '{0.__init__}' contains '__' at line 1, column 1"),
+        ("1 + getattr(record, 'x')", "the name 'getattr' is not allowed at line 1, column 5"),
+        ("record.name.format_map({})", "the attribute 'format_map' is not allowed at line 1, column 1"),
+        ("dict(__a=1)", "the keyword argument '__a' contains '__' at line 1, column 6"),
+        ("(lambda __x: 1)(2)", "the argument name '__x' contains '__' at line 1, column 9"),
+        (
+            "'{0.__init__.__globals__[config][admin_passwd]}'.format(record)",
+            "the attribute 'format' is not allowed at line 1, column 1",
+        ),
+    ],
+)
+def test_refusal_messages(expression, message):
+    with pytest.raises(CodeCheckError) as info:
+        check_expression(expression)
+    assert message in str(info.value)
+
+
+def test_deep_expressions_are_refused_or_checked():
+    assert check_expression("+".join(["'a'"] * 800)) is None
+    with pytest.raises(CodeCheckError, match="contains '__'"):
+        check_expression("+".join(["'a'"] * 800 + ["'_'", "'_'"]))
+    with pytest.raises(CodeCheckError, match="too deeply nested|syntax error"):
+        check_expression("+".join(["'a'"] * 5000))
+    with pytest.raises(CodeCheckError, match="syntax error"):
+        check_expression("(" * 500 + "1" + ")" * 500)
+
+
+def test_huge_constant_repetition_is_cheap():
+    with pytest.raises(CodeCheckError, match="contains '__'"):
+        check_expression("'_' * 10**12")
+    with pytest.raises(CodeCheckError, match="contains '__'"):
+        check_expression("'_' * 1000000000000")
+    assert check_expression("'-' * 1000000000000") is None
+    assert check_expression("f'{\"_\":>999999999}'") is None  # not folded: too wide, and no '__' in the source
+
+
+@given(st.text())
+def test_check_expression_never_crashes(text):
+    try:
+        assert check_expression(text) is None
+    except CodeCheckError as exc:
+        assert str(exc)
 
 
 def test_syntax_errors_and_empty():
@@ -133,6 +293,10 @@ def test_syntax_errors_and_empty():
         check_expression("  ")
     with pytest.raises(CodeCheckError, match="syntax error"):
         check_expression("x = 1")  # a statement, not an expression
+    with pytest.raises(CodeCheckError, match=r"syntax error at line 2, column \d+: "):
+        check_expression("(record.name\n  +)")
+    with pytest.raises(CodeCheckError, match="an expression is a string, not NoneType"):
+        check_expression(None)
 
 
 # --------------------------------------------------------------------------- naming
@@ -152,6 +316,18 @@ def test_syntax_errors_and_empty():
         ("children", "2one", "child"),
         ("email", "", "email"),
         ("country_id", None, "country"),
+        ("child_ids", None, "child"),
+        ("tag_ids", "", "tag"),
+        ("bus_id", "2one", "bus"),
+        ("bus_ids", "2many", "buses"),
+        ("analysis_id", "2one", "analysis"),
+        ("analysis_ids", "2many", "analyses"),
+        ("tax_ids", "2many", "taxes"),
+        ("taxes", "2one", "tax"),
+        ("person_ids", "2many", "people"),
+        ("sale_order_line_ids", "2many", "sale_order_lines"),
+        ("invoice_line_ids", "2one", "invoice_line"),
+        ("order_", "2many", "order_"),
     ],
 )
 def test_suggest_property_name(field, cardinality, expected):
@@ -161,6 +337,8 @@ def test_suggest_property_name(field, cardinality, expected):
 def test_suggest_property_name_needs_a_name():
     with pytest.raises(ValueError, match="a field name is needed"):
         suggest_property_name("", "2one")
+    with pytest.raises(ValueError, match="a field name is needed"):
+        suggest_property_name(None, "2many")
 
 
 # --------------------------------------------------------------------------- schema generation
@@ -201,3 +379,104 @@ def test_document_schema_validates_instances():
     assert not validator.is_valid({"name": "x", "extra": 1})  # additionalProperties
     assert not validator.is_valid({"name": "x", "lines": [{"qty": "2"}]})
     assert not validator.is_valid({"name": "x", "day": "29/02/2024"})  # format checked
+
+
+@pytest.mark.parametrize(
+    "ftype, expected, valid, invalid",
+    [
+        ("boolean", {"type": "boolean"}, [True, False], [None, 0, "true"]),
+        ("integer", {"type": ["integer", "null"]}, [0, -3, None], [1.5, "1", True]),
+        ("float", {"type": ["number", "null"]}, [1.5, 2, None], ["1.5", False]),
+        ("monetary", {"type": ["number", "null"]}, [0.01, None], ["0.01"]),
+        ("char", {"type": ["string", "null"]}, ["", "x", None], [1, False]),
+        ("text", {"type": ["string", "null"]}, ["a\nb", None], [[]]),
+        ("html", {"type": ["string", "null"]}, ["<p/>", None], [{}]),
+        ("date", {"type": ["string", "null"], "format": "date"}, ["2024-02-29", None], ["2023-02-29", 20240229]),
+        (
+            "datetime",
+            {"type": ["string", "null"], "format": "date-time"},
+            ["2024-02-29T13:05:00Z", None],
+            ["2024-02-29 13:05", 1],
+        ),
+        ("binary", {"type": ["string", "null"], "contentEncoding": "base64"}, ["aGk=", None], [b"hi", 1]),
+        ("json", {}, [None, 1, "x", [1], {"a": None}], []),
+        ("many2one", {"type": ["integer", "null"]}, [42, None], ["42", [42]]),
+        ("one2many", {"type": "array", "items": {"type": "integer"}}, [[], [1, 2]], [None, [1.5], ["1"]]),
+        ("many2many", {"type": "array", "items": {"type": "integer"}}, [[3]], [None, 3]),
+    ],
+)
+def test_field_schema_of_every_type(ftype, expected, valid, invalid):
+    schema = schema_gen.field_schema(ftype)
+    assert schema == expected
+    validator = _check(schema)
+    for value in valid:
+        assert validator.is_valid(value), value
+    for value in invalid:
+        assert not validator.is_valid(value), value
+
+
+@pytest.mark.parametrize("ftype", ["integer", "float", "monetary", "char", "text", "html", "date", "datetime", "binary",
+                                   "many2one"])
+def test_field_schema_not_nullable(ftype):
+    schema = schema_gen.field_schema(ftype, nullable=False)
+    assert isinstance(schema["type"], str)
+    assert not _check(schema).is_valid(None)
+
+
+def test_field_schema_selection_and_description():
+    schema = schema_gen.field_schema("selection", nullable=False, selection_keys=("draft", "done"), description="State")
+    assert schema == {"enum": ["draft", "done"], "description": "State"}
+    validator = _check(schema)
+    assert validator.is_valid("done")
+    assert not validator.is_valid(None)
+    assert not validator.is_valid("cancel")
+    assert _check(schema_gen.field_schema("selection", selection_keys=["a"])).is_valid(None)
+    assert schema_gen.field_schema("boolean", description="Active") == {"type": "boolean", "description": "Active"}
+    assert "description" not in schema_gen.field_schema("char")
+
+
+def test_field_schemas_are_independent_copies():
+    first = schema_gen.field_schema("many2many")
+    first["items"]["type"] = "string"
+    first["type"] = "object"
+    assert schema_gen.field_schema("many2many") == {"type": "array", "items": {"type": "integer"}}
+
+
+def test_object_schema_shape():
+    props = {"b": schema_gen.field_schema("char"), "a": schema_gen.field_schema("integer")}
+    assert schema_gen.object_schema(props) == {"type": "object", "properties": props, "additionalProperties": False}
+    schema = schema_gen.object_schema(props, required=("b", "a", "b"), title="T", description="D")
+    assert schema["required"] == ["a", "b"]
+    assert (schema["title"], schema["description"]) == ("T", "D")
+    assert "$schema" not in schema
+    assert _check(schema).is_valid({"a": None, "b": None})
+    assert not _check(schema).is_valid({"a": 1})
+    with pytest.raises(ValueError, match=r"required properties \['c'\] are not among the properties \['a', 'b'\]"):
+        schema_gen.object_schema(props, required=["a", "c"])
+
+
+def test_document_schema_puts_draft_first():
+    schema = schema_gen.document_schema({"x": schema_gen.field_schema("json")}, title="Doc")
+    assert next(iter(schema)) == "$schema"
+    assert schema["$schema"] == schema_gen.DRAFT == "https://json-schema.org/draft/2020-12/schema"
+    assert jsonschema.validators.validator_for(schema) is jsonschema.Draft202012Validator
+    assert _check(schema).is_valid({"x": {"any": ["thing"]}})
+
+
+def test_array_of_and_nullable():
+    inner = schema_gen.object_schema({"id": schema_gen.field_schema("integer", nullable=False)}, required=["id"])
+    many = schema_gen.array_of(inner)
+    one = schema_gen.nullable(inner)
+    assert many == {"type": "array", "items": inner}
+    assert one == {"anyOf": [inner, {"type": "null"}]}
+    assert _check(many).is_valid([{"id": 1}, {"id": 2}])
+    assert not _check(many).is_valid([{"id": None}])
+    assert not _check(many).is_valid(None)
+    assert _check(one).is_valid(None)
+    assert _check(one).is_valid({"id": 1})
+    assert not _check(one).is_valid({})
+
+
+def test_unknown_field_type_is_named():
+    with pytest.raises(ValueError, match="no JSON Schema for Odoo field type 'properties'"):
+        schema_gen.field_schema("properties")
