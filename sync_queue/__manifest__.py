@@ -11,5 +11,14 @@
     "installable": True,
     "depends": ["sync_mapping"],
     "external_dependencies": {"python": ["requests"]},
-    "data": ["views/sync_menus.xml"],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/sync_queue_security.xml",
+        "data/ir_cron.xml",
+        "views/sync_message_views.xml",
+        "views/sync_response_views.xml",
+        "views/sync_data_type_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/sync_menus.xml",
+    ],
 }

@@ -1,1 +1,10 @@
-
+from . import sync_capture_config_mixin
+from . import sync_change
+from . import base
+from . import sync_data_type
+from . import sync_mapping_line
+from . import sync_condition
+from . import sync_message
+from . import sync_message_attempt
+from . import sync_response
+from . import res_config_settings

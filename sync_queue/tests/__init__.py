@@ -1,1 +1,3 @@
 from . import test_menus
+from . import test_capture
+from . import test_send

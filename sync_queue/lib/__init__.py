@@ -1,0 +1,1 @@
+"""Pure-Python helpers of sync_queue; nothing here imports odoo."""

@@ -1,0 +1,90 @@
+import logging
+
+from odoo import api, models
+
+from odoo.addons.sync_mapping.models.sync_data_type import _encode as encode_field
+
+_logger = logging.getLogger(__name__)
+
+PRECOMMIT_KEY = "sync_queue.changes"
+
+
+class Base(models.AbstractModel):
+    """Capture changes of synchronized models in the transaction that makes them.
+
+    A plain ``_inherit = 'base'`` override, looked up in a cached map of the
+    synchronized models and fields: models that nothing synchronizes pay one
+    dictionary lookup.  (Patching model classes as base_automation does would
+    be undone by its ``_unregister_hook`` whenever an automation rule is saved.)
+    """
+
+    _inherit = "base"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        spec = self._sync_capture_spec()
+        if spec is not None and records:
+            records._sync_capture("create", spec)
+        return records
+
+    def write(self, vals):
+        result = super().write(vals)
+        spec = self._sync_capture_spec()
+        if spec is not None and self and (spec["any_field"] or not spec["fields"].isdisjoint(vals)):
+            self._sync_capture("write", spec)
+        return result
+
+    def unlink(self):
+        spec = self._sync_capture_spec()
+        if spec is not None and self:
+            self._sync_capture("unlink", spec)
+        return super().unlink()
+
+    def _sync_capture_spec(self):
+        if not self.pool.ready or self.env.context.get("sync_no_capture"):
+            return None
+        registry_map = self.env["sync.data.type"]._capture_map() if "sync.data.type" in self.env else {}
+        return registry_map.get(self._name)
+
+    def _sync_capture(self, operation, spec):
+        """Queue the records' change (and their parents' documents) in this transaction's outbox."""
+        cr = self.env.cr
+        pending = cr.precommit.data.get(PRECOMMIT_KEY)
+        if pending is None:
+            pending = cr.precommit.data[PRECOMMIT_KEY] = {}
+            cr.precommit.add(self.env["sync.change"].sudo()._flush_captured)
+            # wakes a cron worker right after the commit (rolled back with the transaction)
+            cron = self.env.ref("sync_queue.ir_cron_create_queue", raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger()
+        origin = self.env.context.get("sync_origin_system_id") or None
+        record_op = operation if spec["self"] else None
+        if record_op and spec[operation]:
+            payloads = self._sync_deletion_payloads() if operation == "unlink" else {}
+            for record_id in self.ids:
+                key = (self._name, record_id)
+                previous = pending.get(key)
+                if previous and previous[0] == "create" and operation == "write":
+                    continue  # created in this transaction: one change is enough
+                pending[key] = (operation, payloads.get(record_id), origin)
+        for parent_model, inverse_name in spec["parents"]:
+            parents = self.sudo()[inverse_name]
+            for parent_id in parents.ids:
+                pending.setdefault((parent_model, parent_id), ("write", None, origin))
+
+    def _sync_deletion_payloads(self):
+        """What the other side needs to find each record once it is gone: primary values per data type."""
+        data_types = self.env["sync.data.type"].sudo().search(
+            [("model_name", "=", self._name), ("enabled", "=", True), ("sync_deletion", "=", True)]
+        )
+        payloads = {}
+        for data_type in data_types:
+            primaries = data_type.line_ids.filtered("primary")
+            if not primaries:
+                continue
+            for record in self.sudo():
+                payloads.setdefault(record.id, {})[str(data_type.id)] = {
+                    line.name: encode_field(record._fields[line.value], record[line.value]) for line in primaries
+                }
+        return payloads

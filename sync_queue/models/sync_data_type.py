@@ -1,0 +1,120 @@
+import ast
+
+from odoo import _, api, fields, models, tools
+
+from odoo.addons.sync_mapping.lib.template import TemplateError, paths
+
+CREATE_TRIGGERS = ("on_create", "on_create_or_write", "interval")
+WRITE_TRIGGERS = ("on_write", "on_create_or_write", "interval")
+
+
+def _domain_fields(domain_text):
+    """First field names of a domain's leaves, or None when the domain cannot be read statically."""
+    try:
+        domain = ast.literal_eval(domain_text or "[]")
+    except (ValueError, SyntaxError):
+        return None
+    names = set()
+    for leaf in domain:
+        if isinstance(leaf, (list, tuple)) and len(leaf) == 3 and isinstance(leaf[0], str):
+            names.add(leaf[0].split(".")[0])
+    return names
+
+
+class SyncDataType(models.Model):
+    _name = "sync.data.type"
+    _inherit = ["sync.data.type", "sync.capture.config.mixin"]
+
+    message_ids = fields.One2many("sync.message", "data_type_id", string="Messages")
+    message_count = fields.Integer(compute="_compute_message_count")
+
+    def _compute_message_count(self):
+        counts = dict(self.env["sync.message"]._read_group([("data_type_id", "in", self.ids)], ["data_type_id"],
+                                                           ["__count"]))
+        for data_type in self:
+            data_type.message_count = counts.get(data_type, 0)
+
+    # ------------------------------------------------------------------
+    # The capture map, cached in the registry
+    # ------------------------------------------------------------------
+    @api.model
+    @tools.ormcache()
+    def _capture_map(self):
+        """``{model: spec}`` of what capture watches; cleared with the registry cache on any configuration change.
+
+        ``spec``: ``self`` (the model has triggering data types), ``create``,
+        ``write``, ``unlink`` (which operations are captured), ``fields`` and
+        ``any_field`` (which written fields matter), ``parents`` (``(model,
+        inverse field)`` of documents that embed this model's records).
+        """
+        result = {}
+
+        def entry(model):
+            return result.setdefault(model, {"self": False, "create": False, "write": False, "unlink": False,
+                                             "fields": set(), "any_field": False, "parents": set()})
+
+        for data_type in self.sudo().search([("enabled", "=", True), ("trigger", "!=", "manual")]):
+            spec = entry(data_type.model_name)
+            spec["self"] = True
+            spec["create"] |= data_type.trigger in CREATE_TRIGGERS
+            spec["write"] |= data_type.trigger in WRITE_TRIGGERS
+            spec["unlink"] |= data_type.sync_deletion or data_type.on_leave == "delete"
+            watched = data_type._watched_fields()
+            if watched is None:
+                spec["any_field"] = True
+            else:
+                spec["fields"] |= watched
+            for line in data_type.line_ids.filtered(lambda line: line.line_type == "model"):
+                field = self.env[data_type.model_name]._fields.get(line.value)
+                if field is not None and field.type == "one2many" and line.reference_id:
+                    child = entry(field.comodel_name)
+                    child["parents"].add((data_type.model_name, field.inverse_name))
+                    child_fields = line.reference_id._watched_fields()
+                    if child_fields is None:
+                        child["any_field"] = True
+                    else:
+                        child["fields"] |= child_fields | {field.inverse_name}
+        for spec in result.values():
+            spec["fields"] = frozenset(spec["fields"])
+            spec["parents"] = tuple(sorted(spec["parents"]))
+        return result
+
+    def _watched_fields(self):
+        """Fields whose change matters to this data type's documents, or None for "any field"."""
+        self.ensure_one()
+        names = set()
+        for line in self.line_ids:
+            if line.line_type in ("field", "model", "reference"):
+                names.add(line.value)
+            elif line.line_type == "default":
+                try:
+                    names |= {chain[0] for chain in paths(line.value or "")}
+                except TemplateError:
+                    return None
+            else:
+                return None  # Python code may read anything
+        names |= set(self.condition_ids.mapped("field_name"))
+        domain_names = _domain_fields(self.domain)
+        if domain_names is None:
+            return None
+        return names | domain_names
+
+    # ------------------------------------------------------------------
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sync_queue.sync_message_action")
+        action["domain"] = [("data_type_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def action_queue_all(self):
+        """Queue every record matching the conditions and the domain, for every target system."""
+        self.ensure_one()
+        records = self.env[self.model_name].search(self._get_domain())
+        count = self.env["sync.message"]._queue_records(self, records, "upsert")
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": _("%(count)s messages queued.", count=count), "type": "success"},
+        }
+

@@ -1,0 +1,488 @@
+import json
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.tools import SQL
+
+from odoo.addons.sync_base.lib import envelope as envelope_lib
+from odoo.addons.sync_base.lib.results import ACCEPTED, ACKNOWLEDGED, PERMANENT, TransportResult
+
+from ..lib.backoff import next_attempt
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("pending", "Pending"),
+    ("waiting", "Waiting"),
+    ("sending", "Sending"),
+    ("sent", "Sent"),
+    ("retry", "Retry"),
+    ("done", "Done"),
+    ("failed", "Failed"),
+    ("cancelled", "Cancelled"),
+]
+FINAL_STATES = ("done", "failed", "cancelled")
+# earlier messages in these states no longer hold a later one back
+NOT_BLOCKING = ("done", "failed", "cancelled")
+
+
+class SyncMessage(models.Model):
+    """One message to one system: the send queue.
+
+    The envelope is built at the first attempt and frozen: every resend
+    carries it unchanged, and receivers deduplicate by its ``id`` (``uuid``).
+    """
+
+    _name = "sync.message"
+    _description = "Synchronization Message"
+    _order = "id desc"
+    _rec_name = "uuid"
+
+    uuid = fields.Char(
+        string="Message ID", required=True, readonly=True, index=True, copy=False,
+        default=lambda self: str(uuid.uuid4()),
+    )
+    system_id = fields.Many2one("sync.system", required=True, readonly=True, ondelete="restrict", index=True)
+    company_id = fields.Many2one(related="system_id.company_id", store=True)
+    data_type_id = fields.Many2one("sync.data.type", required=True, readonly=True, ondelete="restrict", index=True)
+    message_type = fields.Char(related="data_type_id.message_type")
+    model = fields.Char(required=True, readonly=True, index=True)
+    res_id = fields.Integer(string="Record ID", required=True, readonly=True)
+    record_name = fields.Char(readonly=True)
+    operation = fields.Selection([("upsert", "Upsert"), ("delete", "Delete")], required=True, readonly=True)
+    deletion_info = fields.Json(readonly=True, help="What the other side needs to find a deleted record.")
+    envelope = fields.Text(readonly=True, help="The frozen envelope, sent unchanged on every attempt.")
+    state = fields.Selection(STATES, required=True, default="pending", readonly=True, index=True)
+    attempt_count = fields.Integer(readonly=True)
+    next_attempt_at = fields.Datetime(readonly=True, index=True)
+    lease_until = fields.Datetime(readonly=True)
+    recovered = fields.Boolean(readonly=True, help="Its worker died while sending it: it is tried alone.")
+    last_error = fields.Text(readonly=True)
+    waiting_reason = fields.Char(readonly=True)
+    sent_at = fields.Datetime(readonly=True)
+    acked_at = fields.Datetime(readonly=True)
+    attempt_ids = fields.One2many("sync.message.attempt", "message_id", string="Attempts", readonly=True)
+    response_ids = fields.One2many("sync.response", "message_id", string="Responses", readonly=True)
+    envelope_pretty = fields.Text(compute="_compute_envelope_pretty", string="Envelope (formatted)")
+
+    _sql_constraints = [("uuid_unique", "unique(uuid)", "The message ID must be unique.")]
+
+    def init(self):
+        self.env.cr.execute(SQL(
+            "CREATE INDEX IF NOT EXISTS sync_message_due_idx ON sync_message (system_id, next_attempt_at, id) "
+            "WHERE state IN ('pending', 'retry', 'waiting')"
+        ))
+        self.env.cr.execute(SQL(
+            "CREATE INDEX IF NOT EXISTS sync_message_record_idx ON sync_message (system_id, model, res_id, id)"
+        ))
+
+    @api.depends("envelope")
+    def _compute_envelope_pretty(self):
+        for message in self:
+            message.envelope_pretty = (
+                json.dumps(json.loads(message.envelope), indent=2, ensure_ascii=False) if message.envelope else False
+            )
+
+    @api.depends("uuid", "model", "res_id", "operation")
+    def _compute_display_name(self):
+        for message in self:
+            message.display_name = f"{message.operation} {message.record_name or message.model}: {message.uuid}"
+
+    # ------------------------------------------------------------------
+    # Queueing
+    # ------------------------------------------------------------------
+    @api.model
+    def _queue_records(self, data_type, records, operation, deletion_info=None, origin_system=None, ids=None):
+        """Queue messages of ``records`` (or of the deleted ``ids``) for each target system of ``data_type``.
+
+        Coalesces with a message of the same record, system and operation that
+        has not been sent yet, and supersedes earlier failed ones.  Returns the
+        number of new messages.
+        """
+        data_type = data_type.sudo()
+        ids = list(ids if ids is not None else records.ids)
+        if not ids:
+            return 0
+        systems = data_type.system_ids.filtered(lambda s: s.active and s != origin_system)
+        if not systems:
+            return 0
+        names = {}
+        if records:
+            names = {r.id: r.display_name for r in records.sudo()}
+        self.env.cr.execute(SQL(
+            "SELECT system_id, res_id FROM sync_message WHERE data_type_id = %s AND model = %s AND res_id = ANY(%s) "
+            "AND operation = %s AND state = 'pending' AND envelope IS NULL AND system_id = ANY(%s)",
+            data_type.id, data_type.model_name, ids, operation, systems.ids,
+        ))
+        existing = set(self.env.cr.fetchall())
+        next_at = data_type._next_interval_at() if data_type.trigger == "interval" else None
+        vals_list = []
+        for system in systems:
+            reachable = set(ids)
+            if records and system.company_id and "company_id" in records._fields:
+                reachable = set(data_type._filter_company(records.sudo(), system).ids)
+            for res_id in ids:
+                if (system.id, res_id) in existing or res_id not in reachable:
+                    continue
+                vals_list.append({
+                    "system_id": system.id,
+                    "data_type_id": data_type.id,
+                    "model": data_type.model_name,
+                    "res_id": res_id,
+                    "record_name": names.get(res_id, False),
+                    "operation": operation,
+                    "deletion_info": (deletion_info or {}).get(res_id),
+                    "next_attempt_at": next_at,
+                })
+        if not vals_list:
+            return 0
+        self.env.cr.execute(SQL(
+            "UPDATE sync_message SET state = 'cancelled', last_error = %s WHERE data_type_id = %s AND model = %s "
+            "AND res_id = ANY(%s) AND state = 'failed' AND system_id = ANY(%s)",
+            _("Superseded by a later message of the same record."), data_type.id, data_type.model_name, ids,
+            systems.ids,
+        ))
+        self.sudo().create(vals_list)
+        return len(vals_list)
+
+    @api.model
+    def _cron_create_queue(self, limit=5000):
+        """Turn captured changes into messages, in batches with a commit between them."""
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute(SQL(
+            "DELETE FROM sync_change WHERE id IN (SELECT id FROM sync_change ORDER BY id LIMIT %s "
+            "FOR UPDATE SKIP LOCKED) RETURNING id, model, res_id, operation, payload, origin_system_id",
+            limit,
+        ))
+        rows = sorted(cr.fetchall())
+        if rows:
+            self._process_changes(rows)
+        cr.execute(SQL("SELECT count(*) FROM sync_change"))
+        remaining = cr.fetchone()[0]
+        self.env["ir.cron"]._notify_progress(done=len(rows), remaining=remaining)
+
+    def _process_changes(self, rows):
+        # the last operation of a record wins: an update after a creation is a creation
+        by_record = {}
+        for _id, model, res_id, operation, payload, origin in rows:
+            previous = by_record.get((model, res_id))
+            if previous and previous[0] == "create" and operation == "write":
+                operation = "create"
+            by_record[(model, res_id)] = (operation, payload, origin)
+        groups = {}
+        for (model, res_id), (operation, payload, origin) in by_record.items():
+            groups.setdefault((model, operation, origin), []).append((res_id, payload))
+        DataTypes = self.env["sync.data.type"].sudo()
+        for (model, operation, origin), items in groups.items():
+            if model not in self.env:
+                continue
+            origin_system = self.env["sync.system"].browse(origin) if origin else None
+            for data_type in DataTypes.search([("model_name", "=", model), ("enabled", "=", True),
+                                               ("trigger", "!=", "manual")]):
+                try:
+                    with self.env.cr.savepoint():
+                        self._queue_change(data_type, operation, items, origin_system)
+                except Exception:
+                    _logger.exception("Queueing %s changes of %s failed", model, data_type.display_name)
+
+    def _queue_change(self, data_type, operation, items, origin_system):
+        ids = [res_id for res_id, _payload in items]
+        if operation == "unlink":
+            if not data_type.sync_deletion:
+                return
+            info = {res_id: (payload or {}).get(str(data_type.id)) for res_id, payload in items}
+            self._queue_deletions(data_type, ids, info, origin_system)
+            return
+        if operation == "create" and data_type.trigger not in ("on_create", "on_create_or_write", "interval"):
+            return
+        if operation == "write" and data_type.trigger not in ("on_write", "on_create_or_write", "interval"):
+            return
+        records = self.env[data_type.model_name].sudo().browse(ids).exists()
+        matching = data_type._filter_matching(records)
+        self._queue_records(data_type, matching, "upsert", origin_system=origin_system)
+        leaving = records - matching
+        if leaving and data_type.on_leave == "delete":
+            self._queue_leaving(data_type, leaving, origin_system)
+
+    def _queue_deletions(self, data_type, ids, info, origin_system):
+        """Queue deletions, except for records that never left: nothing was sent, nothing is sent."""
+        self.env.cr.execute(SQL(
+            "SELECT DISTINCT res_id FROM sync_message WHERE data_type_id = %s AND model = %s AND res_id = ANY(%s) "
+            "AND envelope IS NOT NULL", data_type.id, data_type.model_name, ids,
+        ))
+        sent = {row[0] for row in self.env.cr.fetchall()}
+        bound = set(self.env["sync.binding"].sudo().search(
+            [("model", "=", data_type.model_name), ("res_id", "in", ids)]).mapped("res_id"))
+        # unsent upserts of deleted records are moot
+        self.env.cr.execute(SQL(
+            "UPDATE sync_message SET state = 'cancelled', last_error = %s WHERE data_type_id = %s AND model = %s "
+            "AND res_id = ANY(%s) AND state IN ('pending', 'waiting', 'retry') AND operation = 'upsert'",
+            _("The record was deleted."), data_type.id, data_type.model_name, ids,
+        ))
+        known = [res_id for res_id in ids if res_id in sent or res_id in bound]
+        self._queue_records(data_type, self.env[data_type.model_name], "delete", deletion_info=info,
+                            origin_system=origin_system, ids=known)
+
+    def _queue_leaving(self, data_type, records, origin_system):
+        bound = self.env["sync.binding"].sudo().search(
+            [("model", "=", data_type.model_name), ("res_id", "in", records.ids),
+             ("system_id", "in", data_type.system_ids.ids)])
+        leaving = records.filtered(lambda r: r.id in set(bound.mapped("res_id")))
+        if leaving:
+            info = {}
+            primaries = data_type.line_ids.filtered("primary")
+            for record in leaving:
+                info[record.id] = {line.name: record[line.value] for line in primaries}
+            self._queue_records(data_type, leaving, "delete", deletion_info=json.loads(json.dumps(info, default=str)),
+                                origin_system=origin_system)
+
+    # ------------------------------------------------------------------
+    # Sending
+    # ------------------------------------------------------------------
+    def _settings(self):
+        params = self.env["ir.config_parameter"].sudo()
+        return {
+            "budget": float(params.get_param("sync_queue.send_time_budget", 60)),
+            "lease": int(params.get_param("sync_queue.lease_seconds", 300)),
+        }
+
+    @api.model
+    def _cron_send(self):
+        """Send due messages, system by system, each under a lock that other send crons skip.
+
+        Never raises for a down target or a bad record: failures are recorded
+        on the messages, so Odoo never deactivates the cron.
+        """
+        settings = self._settings()
+        deadline = time.monotonic() + settings["budget"]
+        sent = 0
+        systems = self.env["sync.system"].sudo().search([("paused", "=", False), ("transport", "!=", False)])
+        for system in systems:
+            if time.monotonic() >= deadline:
+                break
+            # one worker per system at a time; the lock ends with this cron's transaction
+            self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", 4242, system.id))
+            if not self.env.cr.fetchone()[0]:
+                continue
+            while time.monotonic() < deadline:
+                count = self._send_batch(system, settings)
+                sent += count
+                if not count:
+                    break
+        self.env["ir.cron"]._notify_progress(done=sent, remaining=0)
+        return sent
+
+    def _claim(self, system, settings):
+        """Claim a batch of due messages in a separate, committed transaction; return their ids.
+
+        Row locks that skip locked rows: two workers never claim one message.
+        A message left by a dead worker (``recovered``) is claimed alone.
+        """
+        with self.env.registry.cursor() as cr:
+            env = self.env(cr=cr)
+            now = fields.Datetime.now()
+            query = SQL(
+                """
+                SELECT m.id, m.recovered FROM sync_message m
+                 WHERE m.system_id = %(system)s
+                   AND m.state IN ('pending', 'retry', 'waiting')
+                   AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= %(now)s)
+                   AND NOT EXISTS (
+                        SELECT 1 FROM sync_message e
+                         WHERE e.system_id = m.system_id AND e.model = m.model AND e.res_id = m.res_id
+                           AND e.id < m.id AND e.state NOT IN %(free)s)
+                 ORDER BY m.recovered IS TRUE DESC, m.id
+                 LIMIT %(limit)s
+                 FOR UPDATE OF m SKIP LOCKED
+                """,
+                system=system.id, now=now, free=NOT_BLOCKING, limit=system.batch_size,
+            )
+            cr.execute(query)
+            rows = cr.fetchall()
+            if not rows:
+                return []
+            if rows[0][1]:
+                rows = rows[:1]
+            ids = [row[0] for row in rows]
+            messages = env["sync.message"].browse(ids)
+            messages._freeze_envelopes()
+            ready = messages.filtered(lambda m: m.state != "failed")
+            lease = now + timedelta(seconds=settings["lease"])
+            for message in ready:
+                message.write({"state": "sending", "lease_until": lease, "attempt_count": message.attempt_count + 1,
+                               "waiting_reason": False})
+            cr.commit()
+            return ready.ids
+
+    def _freeze_envelopes(self):
+        """Build the envelopes of messages that have none yet; a record that cannot be serialized fails alone."""
+        source = self.env["sync.system"]._get_own_code()
+        todo = self.filtered(lambda m: not m.envelope)
+        for (data_type, system), messages in todo.grouped(lambda m: (m.data_type_id, m.system_id)).items():
+            targets = system._get_targets()
+            upserts = messages.filtered(lambda m: m.operation == "upsert")
+            records = self.env[data_type.model_name].sudo().browse(upserts.mapped("res_id")).exists()
+            documents = {}
+            for record, document, error in data_type.sudo()._serialize_collect(records, system):
+                documents[record.id] = (document, error)
+            for message in messages:
+                if message.operation == "delete":
+                    payload = self._deletion_payload(message, system)
+                else:
+                    document, error = documents.get(message.res_id, (None, None))
+                    if error or document is None:
+                        reason = error.args[0] if error else _("The record no longer exists or left the company.")
+                        message.write({"state": "failed", "last_error": reason})
+                        message._log_attempt("permanent", reason, 0.0)
+                        continue
+                    payload = document
+                envelope = envelope_lib.build(
+                    data_type.message_type or data_type.model_name.replace(".", "_"), message.operation, source,
+                    targets, message.model, message.res_id, payload, message_id=message.uuid,
+                    created_at=message.create_date,
+                )
+                message.envelope = envelope_lib.dumps(envelope)
+
+    def _deletion_payload(self, message, system):
+        binding = self.env["sync.binding"].sudo().search(
+            [("system_id", "=", system.id), ("model", "=", message.model), ("res_id", "=", message.res_id)], limit=1)
+        payload = dict(message.deletion_info or {})
+        if binding:
+            payload["ref"] = binding.remote_ref
+        return payload
+
+    def _send_batch(self, system, settings):
+        # raw SQL and a separate cursor follow: pending ORM writes go first
+        self.env.flush_all()
+        ids = self._claim(system, settings)
+        if not ids:
+            return 0
+        messages = self.browse(ids)
+        messages.invalidate_recordset()
+        envelopes = [json.loads(m.envelope) for m in messages]
+        started = time.monotonic()
+        try:
+            results = system._send_envelopes(envelopes)
+        except Exception as exc:  # noqa: BLE001 - a failing transport fails its batch, never the scheduler
+            _logger.info("Transport of %s failed: %s", system.code, exc)
+            results = [TransportResult.transient(f"{type(exc).__name__}: {exc}")] * len(envelopes)
+        duration = time.monotonic() - started
+        for message, result in zip(messages, results, strict=True):
+            message._apply_result(result, duration / len(messages))
+        return len(messages)
+
+    def _apply_result(self, result, duration=0.0):
+        """Move a message after a transport result; an acknowledgement already received is never undone."""
+        self.ensure_one()
+        self._log_attempt(result.status, result.reason, duration)
+        if self.state != "sending":
+            return
+        now = fields.Datetime.now()
+        if result.status == ACKNOWLEDGED:
+            self.write({"state": "done", "acked_at": now, "sent_at": self.sent_at or now, "last_error": False,
+                        "lease_until": False})
+            self._store_binding(result.remote_model, result.remote_ref)
+        elif result.status == ACCEPTED:
+            self.write({"state": "sent", "sent_at": now, "lease_until": False})
+        elif result.status == PERMANENT:
+            self.write({"state": "failed", "last_error": result.reason, "lease_until": False})
+        else:
+            self._schedule_retry(result.reason, result.retry_after)
+
+    def _schedule_retry(self, reason, retry_after=None):
+        give_up, next_at = next_attempt(
+            fields.Datetime.now(), self.attempt_count, self.system_id._get_retry_delays(), self.system_id.max_attempts,
+            retry_after,
+        )
+        if give_up:
+            self.write({"state": "failed", "last_error": _("%(reason)s (after %(count)s attempts)", reason=reason,
+                                                           count=self.attempt_count), "lease_until": False})
+        else:
+            self.write({"state": "retry", "last_error": reason, "next_attempt_at": next_at, "lease_until": False})
+
+    def _store_binding(self, remote_model, remote_ref):
+        if not remote_ref:
+            return
+        record = self.env[self.model].sudo().browse(self.res_id)
+        if self.operation == "delete":
+            self.env["sync.binding"].sudo().search(
+                [("system_id", "=", self.system_id.id), ("model", "=", self.model), ("res_id", "=", self.res_id)]
+            ).unlink()
+        elif record.exists():
+            self.env["sync.binding"].sudo()._bind(self.system_id, record, remote_model or self.model, remote_ref)
+
+    def _log_attempt(self, outcome, error, duration):
+        self.env["sync.message.attempt"].sudo().create({
+            "message_id": self.id, "outcome": outcome, "error": error or False, "duration": duration,
+        })
+
+    # ------------------------------------------------------------------
+    # Recovery and housekeeping
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_resend(self):
+        """Overdue acknowledgements are sent again; messages of a dead worker are recovered after their lease."""
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        cr = self.env.cr
+        cr.execute(SQL(
+            "UPDATE sync_message m SET state = 'retry', next_attempt_at = %(now)s, "
+            "last_error = %(reason)s FROM sync_system s WHERE s.id = m.system_id AND m.state = 'sent' "
+            "AND m.sent_at + make_interval(secs => s.ack_timeout) < %(now)s",
+            now=now, reason=_("No acknowledgement in time: sent again."),
+        ))
+        overdue = cr.rowcount
+        cr.execute(SQL(
+            "UPDATE sync_message SET state = 'retry', recovered = true, next_attempt_at = %(now)s, "
+            "last_error = %(reason)s WHERE state = 'sending' AND lease_until < %(now)s RETURNING id, attempt_count, "
+            "system_id",
+            now=now, reason=_("Its worker stopped while sending it: recovered after its lease."),
+        ))
+        recovered = cr.fetchall()
+        for message_id, attempts, system_id in recovered:
+            if attempts >= self.env["sync.system"].browse(system_id).max_attempts:
+                self.browse(message_id).write({
+                    "state": "failed",
+                    "last_error": _("Its worker stopped while sending it, %(count)s times.", count=attempts),
+                })
+        self.invalidate_model()
+        self.env["ir.cron"]._notify_progress(done=overdue + len(recovered), remaining=0)
+
+    @api.model
+    def _cron_vacuum(self):
+        """Remove done and cancelled messages, their attempts and responses, after the configured days."""
+        days = int(self.env["ir.config_parameter"].sudo().get_param("sync_queue.vacuum_days", 30))
+        limit_date = fields.Datetime.now() - timedelta(days=days)
+        old = self.search([("state", "in", ("done", "cancelled")), ("write_date", "<", limit_date)], limit=10000)
+        count = len(old)
+        old.unlink()
+        self.env["sync.response"].search([("received_at", "<", limit_date), ("message_id", "=", False)]).unlink()
+        self.env["ir.cron"]._notify_progress(done=count, remaining=0 if count < 10000 else 1)
+
+    # ------------------------------------------------------------------
+    # User actions
+    # ------------------------------------------------------------------
+    def action_retry(self):
+        """Send the frozen envelope again, as soon as possible."""
+        retriable = self.filtered(lambda m: m.state in ("failed", "retry", "sent", "waiting", "pending"))
+        retriable.write({"state": "retry", "next_attempt_at": fields.Datetime.now(), "recovered": False})
+        return True
+
+    def action_cancel(self):
+        self.filtered(lambda m: m.state not in ("done", "sending")).write(
+            {"state": "cancelled", "last_error": _("Cancelled by %(user)s.", user=self.env.user.name)}
+        )
+        return True
+
+    def action_requeue(self):
+        """Queue a new message built from the record as it is now."""
+        for message in self:
+            record = self.env[message.model].browse(message.res_id).exists()
+            if message.operation == "upsert" and record:
+                self._queue_records(message.data_type_id, record, "upsert")
+        self.filtered(lambda m: m.state not in ("done", "sending")).write({"state": "cancelled"})
+        return True

@@ -1,0 +1,51 @@
+from odoo.tests import TransactionCase
+
+
+class QueueCase(TransactionCase):
+    """Partners mapped to a test-transport system; the registry in test mode so claims share the test cursor."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.system = cls.env["sync.system"].create(
+            {"name": "Target", "code": "target", "transport": "test", "retry_delays": "60,300", "max_attempts": 3}
+        )
+        cls.library = cls.env["sync.library"].create({"name": "Contacts", "slug": "contacts"})
+        Model = cls.env["ir.model"]
+        cls.contact_type = cls.env["sync.data.type"].create({
+            "name": "Contacts", "library_id": cls.library.id, "model_id": Model._get("res.partner").id,
+            "system_ids": [(6, 0, cls.system.ids)], "sync_deletion": True,
+            "domain": "[('is_company', '=', False)]",
+            "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True}),
+                         (0, 0, {"line_type": "field", "value": "email", "name": "email"})],
+        })
+        cls.contact_type.action_generate_schema()
+        cls.partner = cls.env["res.partner"].create({"name": "Brandon", "email": "b@example.com"})
+        cls.env.cr.precommit.clear()
+        cls.env["sync.change"].search([]).unlink()
+
+    def setUp(self):
+        super().setUp()
+        self.registry.enter_test_mode(self.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+
+    def commit(self):
+        """What a commit does to the outbox: run the precommit hooks."""
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+
+    def changes(self):
+        return self.env["sync.change"].search([])
+
+    def messages(self, **domain):
+        return self.env["sync.message"].search([(k, "=", v) for k, v in domain.items()], order="id")
+
+    def queue(self):
+        self.commit()
+        self.env["sync.message"]._cron_create_queue()
+        self.env.invalidate_all()
+
+    def send(self):
+        self.env["sync.message"]._cron_send()
+        self.env.invalidate_all()

@@ -1,0 +1,93 @@
+from odoo.tests import tagged
+
+from .common import QueueCase
+
+
+@tagged("post_install", "-at_install")
+class TestCapture(QueueCase):
+    def test_rolled_back_leaves_nothing(self):
+        self.partner.email = "new@example.com"
+        self.env.flush_all()
+        self.env.cr.precommit.clear()  # what a rollback does
+        self.assertFalse(self.changes())
+
+    def test_committed_leaves_one_change(self):
+        self.partner.email = "new@example.com"
+        self.commit()
+        changes = self.changes()
+        self.assertEqual(len(changes), 1)
+        self.assertEqual((changes.model, changes.res_id, changes.operation), ("res.partner", self.partner.id, "write"))
+
+    def test_ten_writes_one_message(self):
+        for i in range(10):
+            self.partner.email = f"v{i}@example.com"
+        self.queue()
+        self.assertEqual(len(self.messages()), 1)
+        self.partner.email = "again@example.com"
+        self.queue()
+        # coalesced with the message that has not been sent yet
+        self.assertEqual(len(self.messages()), 1)
+
+    def test_unmapped_field_is_not_captured(self):
+        self.partner.comment = "not mapped"
+        self.commit()
+        self.assertFalse(self.changes())
+
+    def test_condition_field_is_captured(self):
+        self.partner.is_company = True  # read by the domain
+        self.commit()
+        self.assertEqual(len(self.changes()), 1)
+
+    def test_create_then_delete_before_sending_produces_nothing(self):
+        partner = self.env["res.partner"].create({"name": "Ephemeral"})
+        self.queue()
+        self.assertEqual(len(self.messages(res_id=partner.id)), 1)
+        partner.unlink()
+        self.queue()
+        messages = self.messages(res_id=partner.id)
+        self.assertEqual(messages.mapped("state"), ["cancelled"])
+        self.assertFalse(messages.filtered(lambda m: m.operation == "delete"))
+
+    def test_domain_is_checked_when_queueing(self):
+        company = self.env["res.partner"].create({"name": "Company", "is_company": True})
+        self.queue()
+        self.assertFalse(self.messages(res_id=company.id))
+
+    def test_burst_of_writes_coalesces(self):
+        partners = self.env["res.partner"].create([{"name": f"Burst {i}"} for i in range(100)])
+        self.queue()
+        self.env["sync.message"].search([]).write({"state": "done"})
+        for round_ in range(100):
+            for partner in partners:
+                partner.email = f"{round_}@example.com"  # 10,000 writes in one transaction
+        self.queue()
+        pending = self.messages(state="pending")
+        self.assertEqual(len(pending), 100)
+        self.assertEqual(set(pending.mapped("res_id")), set(partners.ids))
+
+    def test_configuration_change_is_followed_without_restart(self):
+        self.partner.phone = "+32 2 000"
+        self.commit()
+        self.assertFalse(self.changes())
+        self.contact_type.line_ids = [(0, 0, {"line_type": "field", "value": "phone", "name": "phone"})]
+        self.partner.phone = "+32 2 111"
+        self.commit()
+        self.assertEqual(len(self.changes()), 1)
+
+    def test_embedded_child_change_queues_the_parent(self):
+        company_type = self.env["sync.data.type"].create({
+            "name": "Companies", "library_id": self.library.id,
+            "model_id": self.env["ir.model"]._get("res.partner").id, "system_ids": [(6, 0, self.system.ids)],
+            "trigger": "on_write", "domain": "[('is_company', '=', True)]",
+            "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True}),
+                         (0, 0, {"line_type": "model", "value": "child_ids", "name": "contacts",
+                                 "reference_id": self.contact_type.id})],
+        })
+        company_type.action_generate_schema()
+        company = self.env["res.partner"].create({"name": "Parent Co", "is_company": True})
+        child = self.env["res.partner"].create({"name": "Kid", "parent_id": company.id})
+        self.queue()
+        self.env["sync.message"].search([]).write({"state": "done"})
+        child.email = "kid@example.com"
+        self.queue()
+        self.assertEqual(len(self.messages(data_type_id=company_type.id, res_id=company.id, state="pending")), 1)

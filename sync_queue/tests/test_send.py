@@ -1,0 +1,192 @@
+import json
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.sync_base.lib import envelope as envelope_lib
+
+from .common import QueueCase
+
+
+@tagged("post_install", "-at_install")
+class TestSend(QueueCase):
+    def _queued(self):
+        self.partner.email = "queued@example.com"
+        self.queue()
+        return self.messages(res_id=self.partner.id)
+
+    def test_acknowledged_goes_done_with_binding(self):
+        message = self._queued()
+        self.send()
+        self.assertEqual(message.state, "done")
+        self.assertTrue(message.acked_at)
+        envelope = envelope_lib.parse(message.envelope)
+        self.assertEqual(envelope["id"], message.uuid)
+        self.assertEqual(envelope["type"], "contacts.res_partner")
+        self.assertEqual(envelope["payload"], {"name": "Brandon", "email": "queued@example.com"})
+        self.assertEqual(envelope["targets"], ["target"])
+        binding = self.env["sync.binding"]._find(self.system, "res.partner", [self.partner.id])
+        self.assertEqual(binding[self.partner.id].remote_ref, f"test/{self.partner.id}")
+        self.assertEqual(message.attempt_ids.mapped("outcome"), ["acknowledged"])
+
+    def test_accepted_then_acknowledged(self):
+        self.system.test_outcome = "accepted"
+        message = self._queued()
+        self.send()
+        self.assertEqual(message.state, "sent")
+        ack = {"message_id": message.uuid, "status": "done", "remote_model": "res.partner", "remote_ref": "42"}
+        self.assertEqual(self.env["sync.response"]._receive(self.system, ack), "applied")
+        self.assertEqual(message.state, "done")
+        self.assertEqual(self.env["sync.response"]._receive(self.system, ack), "duplicate")
+        self.assertEqual(message.state, "done")
+        other = self.env["sync.system"].create({"name": "Other", "code": "other", "transport": "test"})
+        self.assertEqual(self.env["sync.response"]._receive(other, ack), "unknown")
+        self.assertEqual(len(message.response_ids), 2)
+
+    def test_negative_acknowledgement(self):
+        self.system.test_outcome = "accepted"
+        message = self._queued()
+        self.send()
+        self.env["sync.response"]._receive(self.system, {"message_id": message.uuid, "status": "error",
+                                                         "permanent": True, "reason": "unknown country"})
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.last_error, "unknown country")
+
+    def test_transient_then_success_on_the_configured_delays(self):
+        self.system.test_outcome = "transient"
+        message = self._queued()
+        before = fields.Datetime.now()
+        self.send()
+        self.assertEqual(message.state, "retry")
+        delay = (message.next_attempt_at - before).total_seconds()
+        self.assertAlmostEqual(delay, 60, delta=5)
+        envelope = message.envelope
+        self.send()  # not due yet
+        self.assertEqual(message.attempt_count, 1)
+        message.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.system.test_outcome = "acknowledged"
+        self.send()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.attempt_count, 2)
+        self.assertEqual(message.envelope, envelope)  # the identical envelope
+        calls = self.env["sync.test.transport.call"].search([("message_uuid", "=", message.uuid)])
+        self.assertEqual(len(calls), 2)
+        self.assertEqual(calls[0].envelope, calls[1].envelope)
+
+    def test_retry_after_is_honoured(self):
+        self.system.write({"test_outcome": "transient", "test_retry_after": 1000})
+        message = self._queued()
+        before = fields.Datetime.now()
+        self.send()
+        self.assertAlmostEqual((message.next_attempt_at - before).total_seconds(), 1000, delta=5)
+
+    def test_permanent_and_max_attempts(self):
+        self.system.test_outcome = "permanent"
+        message = self._queued()
+        self.send()
+        self.assertEqual((message.state, message.last_error), ("failed", "test: refused"))
+        self.system.test_outcome = "transient"
+        self.partner.email = "again@example.com"
+        self.queue()
+        second = self.messages(res_id=self.partner.id, state="pending")
+        self.assertEqual(message.state, "cancelled")  # superseded
+        for _i in range(3):
+            second.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+            self.send()
+        self.assertEqual(second.state, "failed")
+        self.assertIn("after 3 attempts", second.last_error)
+
+    def test_failing_transport_never_raises(self):
+        self.system.test_outcome = "raise"
+        message = self._queued()
+        for _i in range(10):
+            message.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+            self.env["sync.message"]._cron_send()
+            self.env.invalidate_all()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("ConnectionError", message.last_error)
+        self.assertTrue(self.env.ref("sync_queue.ir_cron_send").active)
+
+    def test_overdue_acknowledgement_resends_the_identical_envelope(self):
+        self.system.write({"test_outcome": "accepted", "ack_timeout": 60})
+        message = self._queued()
+        self.send()
+        envelope = message.envelope
+        message.sent_at = fields.Datetime.now() - timedelta(seconds=120)
+        self.env["sync.message"]._cron_resend()
+        self.assertEqual(message.state, "retry")
+        self.send()
+        self.assertEqual(message.state, "sent")
+        calls = self.env["sync.test.transport.call"].search([("message_uuid", "=", message.uuid)])
+        self.assertEqual(len(calls), 2)
+        self.assertEqual(json.dumps(calls[0].envelope, sort_keys=True), json.dumps(calls[1].envelope, sort_keys=True))
+        self.assertEqual(message.envelope, envelope)
+
+    def test_crashed_sending_is_recovered_then_fails_alone(self):
+        message = self._queued()
+        other = self.env["res.partner"].create({"name": "Other"})
+        self.queue()
+        crashed = self.messages(res_id=self.partner.id)
+        crashed.write({"state": "sending", "lease_until": fields.Datetime.now() - timedelta(seconds=1),
+                       "attempt_count": 1, "envelope": False})
+        self.env["sync.message"]._cron_resend()
+        self.assertEqual((message.state, message.recovered), ("retry", True))
+        # the recovered message is tried alone
+        ids = self.env["sync.message"]._claim(self.system, self.env["sync.message"]._settings())
+        self.assertEqual(ids, message.ids)
+        self.env.invalidate_all()
+        message.write({"lease_until": fields.Datetime.now() - timedelta(seconds=1), "attempt_count": 3})
+        self.env["sync.message"]._cron_resend()
+        self.assertEqual(message.state, "failed")
+        self.send()
+        self.assertEqual(self.messages(res_id=other.id).state, "done")
+
+    def test_order_per_record(self):
+        self.system.test_outcome = "transient"
+        first = self._queued()
+        self.send()
+        self.assertEqual(first.state, "retry")
+        self.partner.email = "second@example.com"
+        self.queue()
+        second = self.messages(res_id=self.partner.id, state="pending")
+        self.system.test_outcome = "acknowledged"
+        self.send()
+        self.assertEqual(second.state, "pending")  # held back by the first, still in retry
+        first.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.send()
+        self.assertEqual((first.state, second.state), ("done", "done"))
+
+    def test_paused_system_sends_nothing(self):
+        self.system.paused = True
+        message = self._queued()
+        self.send()
+        self.assertEqual(message.state, "pending")
+
+    def test_deletion_carries_primary_values(self):
+        message = self._queued()
+        self.send()
+        self.assertEqual(message.state, "done")
+        partner_id = self.partner.id
+        self.partner.unlink()
+        self.queue()
+        deletion = self.messages(res_id=partner_id, operation="delete")
+        self.send()
+        self.assertEqual(deletion.state, "done")
+        envelope = envelope_lib.parse(deletion.envelope)
+        self.assertEqual(envelope["operation"], "delete")
+        self.assertEqual(envelope["payload"], {"name": "Brandon", "ref": f"test/{partner_id}"})
+        self.assertFalse(self.env["sync.binding"]._find(self.system, "res.partner", [partner_id]))
+
+    def test_user_actions(self):
+        self.system.test_outcome = "permanent"
+        message = self._queued()
+        self.send()
+        self.system.test_outcome = "acknowledged"
+        message.action_retry()
+        self.send()
+        self.assertEqual(message.state, "done")
+        message.action_requeue()
+        self.assertEqual(len(self.messages(res_id=self.partner.id, state="pending")), 1)
+        self.messages(res_id=self.partner.id, state="pending").action_cancel()
+        self.assertFalse(self.messages(res_id=self.partner.id, state="pending"))
