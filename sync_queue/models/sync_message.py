@@ -282,6 +282,7 @@ class SyncMessage(models.Model):
         Row locks that skip locked rows: two workers never claim one message.
         A message left by a dead worker (``recovered``) is claimed alone.
         """
+        # the cursor's context manager commits the claim when the block ends
         with self.env.registry.cursor() as cr:
             env = self.env(cr=cr)
             now = fields.Datetime.now()
@@ -315,8 +316,9 @@ class SyncMessage(models.Model):
             for message in ready:
                 message.write({"state": "sending", "lease_until": lease, "attempt_count": message.attempt_count + 1,
                                "waiting_reason": False})
-            cr.commit()
-            return ready.ids
+            claimed = ready.ids
+            env.flush_all()
+        return claimed
 
     def _freeze_envelopes(self):
         """Build the envelopes of messages that have none yet; a record that cannot be serialized fails alone."""
