@@ -4,6 +4,8 @@ import time
 import uuid
 from datetime import timedelta
 
+import psycopg2.errors
+
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
@@ -277,7 +279,7 @@ class SyncMessage(models.Model):
         return sent
 
     def _claim(self, system, settings):
-        """Claim a batch of due messages in a separate, committed transaction; return their ids.
+        """Claim a batch of due messages in a separate, committed transaction; return ``[(id, envelope)]``.
 
         Row locks that skip locked rows: two workers never claim one message.
         A message left by a dead worker (``recovered``) is claimed alone.
@@ -316,7 +318,7 @@ class SyncMessage(models.Model):
             for message in ready:
                 message.write({"state": "sending", "lease_until": lease, "attempt_count": message.attempt_count + 1,
                                "waiting_reason": False})
-            claimed = ready.ids
+            claimed = [(message.id, message.envelope) for message in ready]
             env.flush_all()
         return claimed
 
@@ -360,22 +362,41 @@ class SyncMessage(models.Model):
     def _send_batch(self, system, settings):
         # raw SQL and a separate cursor follow: pending ORM writes go first
         self.env.flush_all()
-        ids = self._claim(system, settings)
-        if not ids:
+        claimed = self._claim(system, settings)
+        if not claimed:
             return 0
-        messages = self.browse(ids)
-        messages.invalidate_recordset()
-        envelopes = [json.loads(m.envelope) for m in messages]
+        envelopes = [json.loads(envelope) for _id, envelope in claimed]
         started = time.monotonic()
         try:
             results = system._send_envelopes(envelopes)
         except Exception as exc:  # noqa: BLE001 - a failing transport fails its batch, never the scheduler
             _logger.info("Transport of %s failed: %s", system.code, exc)
             results = [TransportResult.transient(f"{type(exc).__name__}: {exc}")] * len(envelopes)
-        duration = time.monotonic() - started
-        for message, result in zip(messages, results, strict=True):
-            message._apply_result(result, duration / len(messages))
-        return len(messages)
+        self._store_results([message_id for message_id, _e in claimed], results, time.monotonic() - started)
+        return len(claimed)
+
+    def _store_results(self, ids, results, duration):
+        """Store transport results in a fresh transaction.
+
+        The claim was committed after this scheduler's snapshot was taken, so
+        its rows are written from a transaction that sees it; a concurrent
+        acknowledgement makes it start again (it then wins: results never
+        undo an acknowledgement).
+        """
+        for attempt in range(5):
+            try:
+                with self.env.registry.cursor() as cr:
+                    env = self.env(cr=cr)
+                    cr.execute(SQL("SELECT id FROM sync_message WHERE id = ANY(%s) ORDER BY id FOR UPDATE", ids))
+                    messages = env["sync.message"].browse(ids)
+                    for message, result in zip(messages, results, strict=True):
+                        message._apply_result(result, duration / len(ids))
+                return
+            except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected):
+                _logger.info("Storing results met a concurrent update; again (%s)", attempt + 1)
+                time.sleep(0.05 * (attempt + 1))
+        _logger.warning("Could not store the results of %s messages: their lease will expire and they go again",
+                        len(ids))
 
     def _apply_result(self, result, duration=0.0):
         """Move a message after a transport result; an acknowledgement already received is never undone."""

@@ -133,8 +133,8 @@ class TestSend(QueueCase):
         self.env["sync.message"]._cron_resend()
         self.assertEqual((message.state, message.recovered), ("retry", True))
         # the recovered message is tried alone
-        ids = self.env["sync.message"]._claim(self.system, self.env["sync.message"]._settings())
-        self.assertEqual(ids, message.ids)
+        claimed = self.env["sync.message"]._claim(self.system, self.env["sync.message"]._settings())
+        self.assertEqual([message_id for message_id, _envelope in claimed], message.ids)
         self.env.invalidate_all()
         message.write({"lease_until": fields.Datetime.now() - timedelta(seconds=1), "attempt_count": 3})
         self.env["sync.message"]._cron_resend()

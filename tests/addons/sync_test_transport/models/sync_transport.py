@@ -1,3 +1,5 @@
+import time
+
 from odoo import models
 from odoo.exceptions import UserError
 
@@ -11,6 +13,8 @@ class SyncTransport(models.AbstractModel):
         if system.transport != "test":
             return super()._send(system, envelopes)
         outcome = system.test_outcome or "acknowledged"
+        if system.test_delay:
+            time.sleep(system.test_delay)
         self.env["sync.test.transport.call"].sudo().create(
             [{"system_id": system.id, "message_uuid": e["id"], "envelope": e, "outcome": outcome} for e in envelopes]
         )

@@ -1,0 +1,107 @@
+"""The send queue with real commits, several connections at once and several server processes."""
+
+import threading
+import time
+
+SETUP = r"""
+Model = env["ir.model"]
+library = env["sync.library"].create({"name": "Contacts", "slug": "contacts"})
+systems = env["sync.system"].create([
+    {"name": f"Target {code}", "code": code, "transport": "test", "batch_size": 50} for code in CODES
+])
+data_type = env["sync.data.type"].create({
+    "name": "Contacts", "library_id": library.id, "model_id": Model._get("res.partner").id,
+    "system_ids": [(6, 0, systems.ids)],
+    "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True})],
+})
+data_type.action_generate_schema()
+env["res.partner"].create([{"name": f"Queued {i}"} for i in range(COUNT)])
+"""
+
+QUEUE = "env['sync.message']._cron_create_queue(limit=100000)\nresult = env['sync.message'].search_count([])\n"
+
+SEND = "result = env['sync.message']._cron_send()\n"
+
+COUNT_CALLS = r"""
+env.cr.execute("SELECT message_uuid, count(*) FROM sync_test_transport_call GROUP BY message_uuid")
+calls = dict(env.cr.fetchall())
+messages = env["sync.message"].search([])
+result = {"calls": sorted(set(calls.values())), "called": len(calls), "messages": len(messages),
+          "states": sorted(set(messages.mapped("state")))}
+"""
+
+
+def _concurrently(*functions):
+    results = [None] * len(functions)
+    errors = []
+
+    def run(index, function):
+        try:
+            results[index] = function()
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(600)
+    if errors:
+        raise errors[0]
+    return results
+
+
+def test_two_workers_hand_each_message_to_the_transport_once(make_database):
+    db = make_database("claims")
+    db.shell("CODES = ['t1']\nCOUNT = 400\n" + SETUP)
+    assert db.shell(QUEUE) == 400
+    _concurrently(lambda: db.shell(SEND), lambda: db.shell(SEND), lambda: db.shell(SEND))
+    counts = db.shell(COUNT_CALLS)
+    assert counts == {"calls": [1], "called": 400, "messages": 400, "states": ["done"]}
+
+
+def test_a_hanging_system_does_not_delay_another(make_database):
+    db = make_database("hang")
+    db.shell("CODES = ['slow', 'fast']\nCOUNT = 20\n" + SETUP +
+             "env['sync.system'].search([('code', '=', 'slow')]).test_delay = 20\n")
+    db.shell(QUEUE)
+    started = time.monotonic()
+    timings = {}
+
+    def worker(name):
+        db.shell(SEND)
+        timings[name] = time.monotonic() - started
+
+    def watcher():
+        # the fast system's messages are done while the slow one still hangs
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = db.shell("result = env['sync.message'].search_count([('system_id.code', '=', 'fast'), "
+                            "('state', '=', 'done')])\n")
+            if done == 20:
+                return time.monotonic() - started
+            time.sleep(0.5)
+        return None
+
+    _, _, fast_done = _concurrently(lambda: worker("a"), lambda: worker("b"), watcher)
+    assert fast_done is not None
+    assert fast_done < 20, f"the fast system waited for the slow one ({fast_done:.1f}s)"
+    assert max(timings.values()) >= 20
+
+
+def test_new_data_type_is_captured_by_another_server(make_database, start_server):
+    db = make_database("signal")
+    first = start_server(db)
+    second = start_server(db)
+    rpc1, rpc2 = first.rpc(), second.rpc()
+    partner = rpc2.execute("res.partner", "create", {"name": "Before"})
+    rpc2.execute("res.partner", "write", [partner], {"email": "before@example.com"})
+    assert db.shell("result = env['sync.change'].search_count([])\n") == 0
+    library = rpc1.execute("sync.library", "create", {"name": "L", "slug": "l"})
+    model_id = rpc1.execute("ir.model", "search", [["model", "=", "res.partner"]])[0]
+    rpc1.execute("sync.data.type", "create", {
+        "name": "P", "library_id": library, "model_id": model_id,
+        "line_ids": [(0, 0, {"line_type": "field", "value": "email", "name": "email"})],
+    })
+    rpc2.execute("res.partner", "write", [partner], {"email": "after@example.com"})
+    assert db.shell("result = env['sync.change'].search([]).mapped('res_id')\n") == [partner]
