@@ -1,4 +1,5 @@
 import ast
+import datetime
 
 from odoo import _, api, fields, models, tools
 
@@ -118,3 +119,28 @@ class SyncDataType(models.Model):
             "params": {"message": _("%(count)s messages queued.", count=count), "type": "success"},
         }
 
+
+    def _reference_keys(self, records):
+        """``{record id: [[model, id], ...]}`` of the records each document references through reference lines."""
+        self.ensure_one()
+        keys = {}
+        for line in self.line_ids.filtered(lambda line: line.line_type == "reference"):
+            field = records._fields.get(line.value)
+            if field is None:
+                continue
+            for record in records.sudo():
+                for related in record[line.value]:
+                    if related._name != record._name or related.id != record.id:
+                        keys.setdefault(record.id, []).append([related._name, related.id])
+        return keys
+
+    def _next_interval_at(self):
+        """The next moment an interval data type sends what it gathered."""
+        self.ensure_one()
+        minutes = max(self.interval_minutes or 10, 1)
+        now = fields.Datetime.now()
+        epoch_minutes = int(now.timestamp() // 60)
+        return fields.Datetime.to_datetime(
+            datetime.datetime.fromtimestamp((epoch_minutes // minutes + 1) * minutes * 60, datetime.timezone.utc)
+            .replace(tzinfo=None)
+        )

@@ -29,6 +29,8 @@ STATES = [
 FINAL_STATES = ("done", "failed", "cancelled")
 # earlier messages in these states no longer hold a later one back
 NOT_BLOCKING = ("done", "failed", "cancelled")
+# a message held back by a reference is looked at again after this many seconds
+HOLD_SECONDS = 5
 
 
 class SyncMessage(models.Model):
@@ -64,6 +66,7 @@ class SyncMessage(models.Model):
     recovered = fields.Boolean(readonly=True, help="Its worker died while sending it: it is tried alone.")
     last_error = fields.Text(readonly=True)
     waiting_reason = fields.Char(readonly=True)
+    reference_keys = fields.Json(readonly=True, help="[model, id] of the records its document references.")
     sent_at = fields.Datetime(readonly=True)
     acked_at = fields.Datetime(readonly=True)
     attempt_ids = fields.One2many("sync.message.attempt", "message_id", string="Attempts", readonly=True)
@@ -121,6 +124,7 @@ class SyncMessage(models.Model):
         ))
         existing = set(self.env.cr.fetchall())
         next_at = data_type._next_interval_at() if data_type.trigger == "interval" else None
+        references = data_type._reference_keys(records) if records and operation == "upsert" else {}
         vals_list = []
         for system in systems:
             reachable = set(ids)
@@ -137,6 +141,7 @@ class SyncMessage(models.Model):
                     "record_name": names.get(res_id, False),
                     "operation": operation,
                     "deletion_info": (deletion_info or {}).get(res_id),
+                    "reference_keys": references.get(res_id) or False,
                     "next_attempt_at": next_at,
                 })
         if not vals_list:
@@ -272,9 +277,9 @@ class SyncMessage(models.Model):
                 continue
             while time.monotonic() < deadline:
                 count = self._send_batch(system, settings)
-                sent += count
                 if not count:
                     break
+                sent += max(count, 0)
         self.env["ir.cron"]._notify_progress(done=sent, remaining=0)
         return sent
 
@@ -302,7 +307,7 @@ class SyncMessage(models.Model):
                  LIMIT %(limit)s
                  FOR UPDATE OF m SKIP LOCKED
                 """,
-                system=system.id, now=now, free=NOT_BLOCKING, limit=system.batch_size,
+                system=system.id, now=now, free=NOT_BLOCKING, limit=system.batch_size * 2,
             )
             cr.execute(query)
             rows = cr.fetchall()
@@ -310,8 +315,10 @@ class SyncMessage(models.Model):
                 return []
             if rows[0][1]:
                 rows = rows[:1]
-            ids = [row[0] for row in rows]
-            messages = env["sync.message"].browse(ids)
+            candidates = env["sync.message"].browse([row[0] for row in rows])
+            messages = candidates._hold_for_references(now)[: system.batch_size]
+            if not messages:
+                return [(False, False)]
             messages._freeze_envelopes()
             ready = messages.filtered(lambda m: m.state != "failed")
             lease = now + timedelta(seconds=settings["lease"])
@@ -321,6 +328,50 @@ class SyncMessage(models.Model):
             claimed = [(message.id, message.envelope) for message in ready]
             env.flush_all()
         return claimed
+
+    def _hold_for_references(self, now):
+        """The messages free to go, referenced records first; the others wait, and say for what.
+
+        A message whose document references a record that has a message to the
+        same system not yet done waits for it, unless that message goes in the
+        same batch (a cycle of references goes together).
+        """
+        keys = {tuple(key) for message in self for key in (message.reference_keys or [])}
+        if not keys:
+            return self
+        system = self.system_id[:1]
+        self.env.cr.execute(SQL(
+            "SELECT id, model, res_id, uuid, state FROM sync_message WHERE system_id = %s AND state NOT IN %s "
+            "AND (model, res_id) IN %s",
+            system.id, NOT_BLOCKING, tuple(keys),
+        ))
+        unfinished = {}
+        for message_id, model, res_id, message_uuid, state in self.env.cr.fetchall():
+            unfinished.setdefault((model, res_id), []).append((message_id, message_uuid, state))
+        batch_ids = set(self.ids)
+        free, held = self.browse(), self.browse()
+        for message in self:
+            blockers = [
+                (key, blocker)
+                for key in map(tuple, message.reference_keys or [])
+                for blocker in unfinished.get(key, [])
+                if blocker[0] not in batch_ids
+            ]
+            if blockers:
+                (model, res_id), (_id, blocker_uuid, state) = blockers[0]
+                message.write({
+                    "state": "waiting",
+                    "next_attempt_at": now + timedelta(seconds=HOLD_SECONDS),
+                    "waiting_reason": _("Waits for message %(uuid)s of %(model)s,%(res_id)s (%(state)s), "
+                                        "which its document references.", uuid=blocker_uuid, model=model,
+                                        res_id=res_id, state=state),
+                })
+                held |= message
+            else:
+                free |= message
+        # referenced records go first
+        referenced = {key for message in free for key in map(tuple, message.reference_keys or [])}
+        return free.sorted(lambda m: ((m.model, m.res_id) not in referenced, m.id))
 
     def _freeze_envelopes(self):
         """Build the envelopes of messages that have none yet; a record that cannot be serialized fails alone."""
@@ -363,6 +414,8 @@ class SyncMessage(models.Model):
         # raw SQL and a separate cursor follow: pending ORM writes go first
         self.env.flush_all()
         claimed = self._claim(system, settings)
+        if claimed == [(False, False)]:
+            return -1  # everything looked at is held back: look further
         if not claimed:
             return 0
         envelopes = [json.loads(envelope) for _id, envelope in claimed]

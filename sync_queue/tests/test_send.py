@@ -190,3 +190,47 @@ class TestSend(QueueCase):
         self.assertEqual(len(self.messages(res_id=self.partner.id, state="pending")), 1)
         self.messages(res_id=self.partner.id, state="pending").action_cancel()
         self.assertFalse(self.messages(res_id=self.partner.id, state="pending"))
+
+    def test_reference_order_and_cycles(self):
+        company_type = self.env["sync.data.type"].create({
+            "name": "Companies", "library_id": self.library.id,
+            "model_id": self.env["ir.model"]._get("res.partner").id, "system_ids": [(6, 0, self.system.ids)],
+            "domain": "[('is_company', '=', True)]",
+            "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True})],
+        })
+        company_type.action_generate_schema()
+        self.contact_type.line_ids = [(0, 0, {"line_type": "reference", "value": "parent_id", "name": "parent"})]
+        self.contact_type.action_generate_schema()
+        company = self.env["res.partner"].create({"name": "Parent Co", "is_company": True})
+        self.queue()
+        company_message = self.messages(res_id=company.id)
+        self.system.test_outcome = "transient"
+        self.send()
+        self.assertEqual(company_message.state, "retry")
+        contact = self.env["res.partner"].create({"name": "Child", "parent_id": company.id})
+        self.queue()
+        contact_message = self.messages(res_id=contact.id)
+        self.system.test_outcome = "acknowledged"
+        self.send()
+        self.assertEqual(contact_message.state, "waiting")
+        self.assertIn(company_message.uuid, contact_message.waiting_reason)
+        company_message.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+        contact_message.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.send()
+        self.assertEqual((company_message.state, contact_message.state), ("done", "done"))
+        calls = self.env["sync.test.transport.call"].search([("message_uuid", "in", (company_message
+                                                             | contact_message).mapped("uuid"))])
+        # the company went first, its contact after it
+        self.assertEqual(calls.filtered(lambda c: c.outcome == "acknowledged").mapped("message_uuid"),
+                         [company_message.uuid, contact_message.uuid])
+
+    def test_a_cycle_goes_together(self):
+        self.contact_type.line_ids = [(0, 0, {"line_type": "reference", "value": "parent_id", "name": "parent"}),
+                                      (0, 0, {"line_type": "reference", "value": "child_ids", "name": "children"})]
+        self.contact_type.action_generate_schema()
+        parent = self.env["res.partner"].create({"name": "Parent person"})
+        child = self.env["res.partner"].create({"name": "Child person", "parent_id": parent.id})
+        self.queue()
+        messages = self.messages(res_id=parent.id) | self.messages(res_id=child.id)
+        self.send()
+        self.assertEqual(messages.mapped("state"), ["done", "done"])
