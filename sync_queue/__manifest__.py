@@ -18,6 +18,7 @@
         "views/sync_message_views.xml",
         "views/sync_response_views.xml",
         "views/sync_data_type_views.xml",
+        "views/sync_system_views.xml",
         "views/res_config_settings_views.xml",
         "views/sync_menus.xml",
     ],

@@ -7,4 +7,5 @@ from . import sync_condition
 from . import sync_message
 from . import sync_message_attempt
 from . import sync_response
+from . import sync_system
 from . import res_config_settings

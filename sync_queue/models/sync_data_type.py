@@ -5,6 +5,8 @@ from odoo import _, api, fields, models, tools
 
 from odoo.addons.sync_mapping.lib.template import TemplateError, paths
 
+SYNC_NOW_NAME = "Synchronize now"
+SYNC_NOW_CODE = "action = env['sync.message']._action_sync_now(records)"
 CREATE_TRIGGERS = ("on_create", "on_create_or_write", "interval")
 WRITE_TRIGGERS = ("on_write", "on_create_or_write", "interval")
 
@@ -144,3 +146,41 @@ class SyncDataType(models.Model):
             datetime.datetime.fromtimestamp((epoch_minutes // minutes + 1) * minutes * 60, datetime.timezone.utc)
             .replace(tzinfo=None)
         )
+
+    # ------------------------------------------------------------------
+    # "Synchronize now" on the synchronized models
+    # ------------------------------------------------------------------
+    @api.model
+    def _sync_now_actions(self):
+        """Keep one "Synchronize now" action on each model that has a data type, and none elsewhere."""
+        Actions = self.env["ir.actions.server"].sudo()
+        wanted = set(self.sudo().search([]).mapped("model_id").ids)
+        existing = Actions.search([("name", "=", SYNC_NOW_NAME), ("state", "=", "code"),
+                                   ("code", "=", SYNC_NOW_CODE)])
+        for action in existing:
+            if action.model_id.id not in wanted:
+                action.unlink()
+        have = set(existing.exists().mapped("model_id").ids)
+        group = self.env.ref("sync_base.group_sync_user")
+        for model_id in wanted - have:
+            Actions.create({
+                "name": SYNC_NOW_NAME, "model_id": model_id, "binding_model_id": model_id, "state": "code",
+                "code": SYNC_NOW_CODE, "groups_id": [(6, 0, group.ids)], "binding_view_types": "list,form",
+            })
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self._sync_now_actions()
+        return records
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "model_id" in vals:
+            self._sync_now_actions()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self._sync_now_actions()
+        return result

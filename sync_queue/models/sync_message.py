@@ -7,6 +7,7 @@ from datetime import timedelta
 import psycopg2.errors
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from odoo.addons.sync_base.lib import envelope as envelope_lib
@@ -280,6 +281,11 @@ class SyncMessage(models.Model):
                 if not count:
                     break
                 sent += max(count, 0)
+        try:
+            with self.env.cr.savepoint():
+                systems._alert_managers()
+        except Exception:
+            _logger.exception("Alerting the managers failed")
         self.env["ir.cron"]._notify_progress(done=sent, remaining=0)
         return sent
 
@@ -542,6 +548,26 @@ class SyncMessage(models.Model):
     # ------------------------------------------------------------------
     # User actions
     # ------------------------------------------------------------------
+    @api.model
+    def _action_sync_now(self, records):
+        """Queue ``records`` for every enabled data type of their model, whatever its trigger, and send soon."""
+        if not self.env.user.has_group("sync_base.group_sync_user"):
+            raise AccessError(_("Only synchronization users can synchronize records."))
+        records.check_access("read")
+        count = 0
+        for data_type in self.env["sync.data.type"].sudo().search(
+            [("model_name", "=", records._name), ("enabled", "=", True)]
+        ):
+            count += self._queue_records(data_type, data_type._filter_matching(records.sudo()), "upsert")
+        for xmlid in ("sync_queue.ir_cron_send", "sync_queue.ir_cron_send_2"):
+            cron = self.env.ref(xmlid, raise_if_not_found=False)
+            if cron and cron.active:
+                cron.sudo()._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": _("%(count)s message(s) queued.", count=count), "type": "success"},
+        }
     def action_retry(self):
         """Send the frozen envelope again, as soon as possible."""
         retriable = self.filtered(lambda m: m.state in ("failed", "retry", "sent", "waiting", "pending"))

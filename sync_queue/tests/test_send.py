@@ -234,3 +234,24 @@ class TestSend(QueueCase):
         messages = self.messages(res_id=parent.id) | self.messages(res_id=child.id)
         self.send()
         self.assertEqual(messages.mapped("state"), ["done", "done"])
+
+    def test_synchronize_now_and_dashboard(self):
+        action = self.env["ir.actions.server"].search(
+            [("name", "=", "Synchronize now"), ("model_id.model", "=", "res.partner")]
+        )
+        self.assertEqual(len(action), 1)
+        self.assertEqual(action.binding_model_id.model, "res.partner")
+        result = action.with_context(active_model="res.partner", active_ids=self.partner.ids).run()
+        self.assertEqual(result["params"]["type"], "success")
+        self.assertEqual(len(self.messages(res_id=self.partner.id, state="pending")), 1)
+        self.assertEqual(self.system.queue_pending_count, 1)
+        self.system.test_outcome = "permanent"
+        self.send()
+        self.system.invalidate_recordset()
+        self.assertEqual((self.system.queue_pending_count, self.system.queue_failed_count), (0, 1))
+        self.assertEqual(self.system.queue_last_error, "test: refused")
+        # one note per system and run, not one per message
+        notes = self.system.message_ids.filtered(lambda m: "failed" in (m.body or ""))
+        self.assertEqual(len(notes), 1)
+        self.send()
+        self.assertEqual(len(self.system.message_ids.filtered(lambda m: "failed" in (m.body or ""))), 1)

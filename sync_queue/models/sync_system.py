@@ -1,0 +1,124 @@
+from datetime import timedelta
+
+from odoo import _, fields, models
+from odoo.tools import SQL
+
+PENDING_STATES = ("pending", "waiting", "retry")
+
+
+class SyncSystem(models.Model):
+    _inherit = "sync.system"
+
+    sync_message_ids = fields.One2many("sync.message", "system_id", string="Outgoing Messages")
+    queue_pending_count = fields.Integer(compute="_compute_queue_dashboard", string="To Send")
+    queue_sent_count = fields.Integer(compute="_compute_queue_dashboard", string="Awaiting Acknowledgement")
+    queue_failed_count = fields.Integer(compute="_compute_queue_dashboard", string="Failed")
+    queue_done_count = fields.Integer(compute="_compute_queue_dashboard", string="Done")
+    queue_oldest_pending_age = fields.Float(
+        compute="_compute_queue_dashboard", string="Oldest Pending (hours)", digits=(16, 2)
+    )
+    queue_rate_last_hour = fields.Integer(compute="_compute_queue_dashboard", string="Done in the Last Hour")
+    queue_last_error = fields.Text(compute="_compute_queue_dashboard", string="Last Error")
+    last_failed_alert_id = fields.Integer(readonly=True, copy=False)
+    last_pending_alert_at = fields.Datetime(readonly=True, copy=False)
+
+    def _queue_stats(self):
+        """``{system id: {counts, oldest_pending_age_s, done_last_hour, last_error}}`` in a few queries."""
+        stats = {sid: {"counts": {}, "oldest_pending_age_s": None, "done_last_hour": 0, "last_error": None}
+                 for sid in self.ids}
+        if not self.ids:
+            return stats
+        now = fields.Datetime.now()
+        cr = self.env.cr
+        cr.execute(SQL(
+            "SELECT system_id, state, count(*) FROM sync_message WHERE system_id = ANY(%s) GROUP BY 1, 2", self.ids
+        ))
+        for system_id, state, count in cr.fetchall():
+            stats[system_id]["counts"][state] = count
+        cr.execute(SQL(
+            "SELECT system_id, min(create_date) FROM sync_message WHERE system_id = ANY(%s) AND state IN %s "
+            "GROUP BY 1", self.ids, PENDING_STATES,
+        ))
+        for system_id, oldest in cr.fetchall():
+            stats[system_id]["oldest_pending_age_s"] = max((now - oldest).total_seconds(), 0)
+        cr.execute(SQL(
+            "SELECT system_id, count(*) FROM sync_message WHERE system_id = ANY(%s) AND state = 'done' "
+            "AND acked_at >= %s GROUP BY 1", self.ids, now - timedelta(hours=1),
+        ))
+        for system_id, count in cr.fetchall():
+            stats[system_id]["done_last_hour"] = count
+        cr.execute(SQL(
+            "SELECT DISTINCT ON (system_id) system_id, last_error FROM sync_message WHERE system_id = ANY(%s) "
+            "AND last_error IS NOT NULL AND state IN ('failed', 'retry') ORDER BY system_id, write_date DESC",
+            self.ids,
+        ))
+        for system_id, error in cr.fetchall():
+            stats[system_id]["last_error"] = error
+        return stats
+
+    def _compute_queue_dashboard(self):
+        self.env["sync.message"].flush_model()
+        stats = self._queue_stats()
+        for system in self:
+            data = stats.get(system.id) or {"counts": {}}
+            counts = data["counts"]
+            system.queue_pending_count = sum(counts.get(s, 0) for s in PENDING_STATES)
+            system.queue_sent_count = counts.get("sent", 0) + counts.get("sending", 0)
+            system.queue_failed_count = counts.get("failed", 0)
+            system.queue_done_count = counts.get("done", 0)
+            age = data.get("oldest_pending_age_s")
+            system.queue_oldest_pending_age = age / 3600 if age else 0.0
+            system.queue_rate_last_hour = data.get("done_last_hour", 0)
+            system.queue_last_error = data.get("last_error") or False
+
+    def _action_messages(self, states=None):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sync_queue.sync_message_action")
+        domain = [("system_id", "=", self.id)]
+        if states:
+            domain.append(("state", "in", states))
+        action["domain"] = domain
+        action["context"] = {}
+        return action
+
+    def action_view_pending_messages(self):
+        return self._action_messages(list(PENDING_STATES))
+
+    def action_view_failed_messages(self):
+        return self._action_messages(["failed"])
+
+    def action_view_messages(self):
+        return self._action_messages()
+
+    def _alert_managers(self):
+        """One note per system and run, to the managers, when messages failed or the queue is too old."""
+        threshold = float(self.env["ir.config_parameter"].sudo().get_param("sync_queue.alert_pending_minutes", 60))
+        managers = self.env.ref("sync_base.group_sync_manager").users.filtered(lambda u: not u.share)
+        partners = managers.partner_id
+        now = fields.Datetime.now()
+        stats = self._queue_stats()
+        for system in self:
+            self.env.cr.execute(SQL(
+                "SELECT max(id), count(*) FROM sync_message WHERE system_id = %s AND state = 'failed' AND id > %s",
+                system.id, system.last_failed_alert_id,
+            ))
+            max_failed, new_failed = self.env.cr.fetchone()
+            lines = []
+            if new_failed:
+                lines.append(_("%(count)s message(s) failed: %(error)s", count=new_failed,
+                               error=stats[system.id]["last_error"] or ""))
+                system.last_failed_alert_id = max_failed
+            age = stats[system.id]["oldest_pending_age_s"]
+            recently = system.last_pending_alert_at and system.last_pending_alert_at > now - timedelta(hours=1)
+            if age and age > threshold * 60 and not recently:
+                lines.append(_("The oldest message to send waits since %(minutes)s minutes.",
+                               minutes=int(age // 60)))
+                system.last_pending_alert_at = now
+            if lines:
+                system.message_post(
+                    body=_("Synchronization queue of %(name)s: %(details)s", name=system.name,
+                           details=" ".join(lines)),
+                    partner_ids=partners.ids,
+                    message_type="notification",
+                    subtype_xmlid="mail.mt_note",
+                )
