@@ -8,24 +8,104 @@ test run.
 """
 
 import argparse
+import concurrent.futures
 import datetime
 import json
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.harness.odoo_env import ADDONS, OdooMissing, find_odoo
-from tests.harness.odoo_server import OdooInstance
+from tests.harness.odoo_server import OdooInstance, OdooServer
 from tests.harness.pg import PgCluster
 
+BENCH = ROOT / "bench"
+
+
+def bench_serialize(instance):
+    return instance.shell((BENCH / "serialize.py").read_text(), timeout=3600)
+
+
+def bench_write(instance):
+    return instance.shell((BENCH / "write_overhead.py").read_text(), timeout=3600)
+
+
+def bench_claims(instance):
+    """Messages claimed and sent per second with 1, 2 and 4 concurrent workers, each sent exactly once."""
+    figures = {}
+    for workers in (1, 2, 4):
+        total = instance.shell((BENCH / "claims_setup.py").read_text())
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            runs = list(pool.map(lambda _i: instance.shell((BENCH / "claims_worker.py").read_text(), timeout=3600),
+                                 range(workers)))
+        states = instance.shell((BENCH / "claims_check.py").read_text())
+        done = {state: (count, max_attempts) for state, count, max_attempts in states}
+        if done.get("done", (0, 0))[0] != total or done["done"][1] != 1 or sum(r["sent"] for r in runs) != total:
+            raise RuntimeError(f"claims with {workers} workers: not every message sent exactly once: {states}")
+        wall = max(r["ended"] for r in runs) - min(r["started"] for r in runs)
+        figures[f"claims_sent_per_s_{workers}_workers"] = round(total / wall)
+    return figures
+
+
+LATENCY_SETUP = """
+library = env["sync.library"].create({"name": "L", "slug": "bench_l"})
+system = env["sync.system"].create({"name": "L", "code": "bench_l", "transport": "test"})
+data_type = env["sync.data.type"].create({
+    "name": "L", "library_id": library.id, "model_id": env["ir.model"]._get("res.country.state").id,
+    "system_ids": [(6, 0, system.ids)],
+    "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name"})],
+})
+data_type.action_generate_schema()
+"""
+
+
+def bench_latency(instance, samples=20):
+    """Commit to transport call, with cron workers running: median and 95th percentile."""
+    instance.shell(LATENCY_SETUP)
+    server = OdooServer(instance, cron_threads=2).start()
+    try:
+        rpc = server.rpc()
+        country = rpc.execute("res.country", "search", [["code", "=", "BE"]])[0]
+        latencies = []
+        for index in range(samples):
+            state = rpc.execute("res.country.state", "create",
+                                {"name": f"Latency {index}", "code": f"L{index}", "country_id": country})
+            committed = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                found = rpc.execute("sync.message", "search_read", [["model", "=", "res.country.state"],
+                                                                    ["res_id", "=", state]], fields=["uuid"])
+                calls = found and rpc.execute("sync.test.transport.call", "search_read",
+                                              [["message_uuid", "=", found[0]["uuid"]]], fields=["called_at"])
+                if calls:
+                    called = datetime.datetime.fromisoformat(calls[0]["called_at"])
+                    latencies.append((called - committed).total_seconds())
+                    break
+                time.sleep(0.05)
+            else:
+                raise RuntimeError("a change did not reach its transport within 60 s")
+        latencies.sort()
+        return {
+            "latency_commit_to_transport_median_s": round(statistics.median(latencies), 2),
+            "latency_commit_to_transport_p95_s": round(latencies[max(int(len(latencies) * 0.95) - 1, 0)], 2),
+        }
+    finally:
+        server.stop()
+
+
 BENCHMARKS = {
-    "serialize": ROOT / "bench" / "serialize.py",
+    "serialize": bench_serialize,
+    "write": bench_write,
+    "claims": bench_claims,
+    "latency": bench_latency,
 }
 
 
@@ -40,7 +120,7 @@ def machine():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS))
+    parser.add_argument("--only", action="append", choices=list(BENCHMARKS))
     args = parser.parse_args(argv)
     try:
         find_odoo()
@@ -51,12 +131,12 @@ def main(argv=None):
     cluster = PgCluster(workdir / "pgdata").init().start()
     figures = {}
     try:
-        instance = OdooInstance(cluster, "sync_bench", with_test_addons=False)
-        instance.install(list(ADDONS))
-        for name in args.only or sorted(BENCHMARKS):
+        instance = OdooInstance(cluster, "sync_bench")
+        instance.install([*ADDONS, "sync_test_transport"])
+        for name in args.only or list(BENCHMARKS):
             sys.stdout.write(f"running {name} ...\n")
             sys.stdout.flush()
-            figures.update(instance.shell(BENCHMARKS[name].read_text(), timeout=3600))
+            figures.update(BENCHMARKS[name](instance))
     finally:
         cluster.destroy()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -145,13 +145,16 @@ def suite_manifests():
 
 
 def test_addons_for(addon, manifests, test_addons):
-    """Test addons whose suite dependencies are all within ``addon``'s closure."""
+    """Test addons that need nothing beyond ``addon``, its dependencies and other such test addons.
+
+    Test addons that need other Odoo addons (base_automation...) run in the
+    database of all five addons only.
+    """
     closure = dependency_closure(addon, manifests)
-    everything = {**manifests, **test_addons}
     chosen = []
     for name in test_addons:
-        deps = dependency_closure(name, everything) - {name}
-        if {d for d in deps if d in manifests} <= closure and not (deps & set(test_addons) - set(chosen)):
+        deps = set(test_addons[name].get("depends", []))
+        if deps <= closure | set(chosen):
             chosen.append(name)
     return chosen
 
@@ -166,6 +169,28 @@ def check_install_log(tally, label, log):
     else:
         print(f"ok   {label}: clean log")
         tally.add(passed=1)
+
+
+def run_odoo_tests(tally, instance, label, modules):
+    """Run the post-install tests of ``modules`` in ``instance`` and add them to the tally."""
+    t0 = time.monotonic()
+    tags = ",".join(f"/{module}" for module in modules)
+    proc = instance.run(["--test-enable", "--test-tags", tags, "--stop-after-init", "--log-level=info"], check=False)
+    output = proc.stderr
+    match = ODOO_RESULT_RE.search(output)
+    for line in log_problems(output):
+        print("   ", line[:400])
+    if not match:
+        print(output[-3000:])
+        tally.add(failed=1, failure=f"odoo: the tests of {label} did not report")
+        return
+    failed, errors, run = (int(g) for g in match.groups())
+    skipped = len(ODOO_SKIPPED_RE.findall(output))
+    print(f"{label}: {run} tests, {failed} failed, {errors} errors, {skipped} skipped ({time.monotonic() - t0:.0f}s)")
+    tally.add(passed=run - failed - errors - skipped, failed=failed + errors, skipped=skipped,
+              failure=f"odoo: {label}: {failed + errors} failed" if failed + errors else None)
+    if not run:
+        tally.add(failed=1, failure=f"odoo: {label} ran no test")
 
 
 def run_odoo_tier(tally, cluster, selected_addons):
@@ -190,25 +215,7 @@ def run_odoo_tier(tally, cluster, selected_addons):
             tally.add(failed=1, failure=f"odoo: {addon} does not install")
             continue
         check_install_log(tally, f"install of {addon} alone ({time.monotonic() - t0:.0f}s)", log)
-        t0 = time.monotonic()
-        proc = instance.run(["--test-enable", "--test-tags", f"/{addon}", "--stop-after-init", "--log-level=info"],
-                            check=False)
-        output = proc.stderr
-        match = ODOO_RESULT_RE.search(output)
-        for line in log_problems(output):
-            print("   ", line[:400])
-        if not match:
-            print(output[-3000:])
-            tally.add(failed=1, failure=f"odoo: the tests of {addon} did not report")
-            continue
-        failed, errors, run = (int(g) for g in match.groups())
-        skipped = len(ODOO_SKIPPED_RE.findall(output))
-        print(f"{addon}: {run} tests, {failed} failed, {errors} errors, {skipped} skipped "
-              f"({time.monotonic() - t0:.0f}s)")
-        tally.add(passed=run - failed - errors - skipped, failed=failed + errors, skipped=skipped,
-                  failure=f"odoo: {addon}: {failed + errors} failed" if failed + errors else None)
-        if not run:
-            tally.add(failed=1, failure=f"odoo: {addon} ran no test")
+        run_odoo_tests(tally, instance, addon, [addon])
         cluster.drop_db(dbname)
     if len(selected_addons) > 1:
         banner("odoo: all five addons together")
@@ -221,6 +228,10 @@ def run_odoo_tier(tally, cluster, selected_addons):
         except Exception as exc:
             print(f"FAIL: {exc}")
             tally.add(failed=1, failure="odoo: the five addons do not install together")
+        else:
+            with_tests = [name for name in test_addons if (TEST_ADDONS_PATH / name / "tests").is_dir()]
+            if with_tests:
+                run_odoo_tests(tally, instance, "test addons", with_tests)
         cluster.drop_db(dbname)
 
 

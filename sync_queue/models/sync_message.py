@@ -168,7 +168,10 @@ class SyncMessage(models.Model):
         ))
         rows = sorted(cr.fetchall())
         if rows:
+            before = self.search_count([("state", "=", "pending")])
             self._process_changes(rows)
+            if self.search_count([("state", "=", "pending")]) > before:
+                self._trigger_send()
         cr.execute(SQL("SELECT count(*) FROM sync_change"))
         remaining = cr.fetchone()[0]
         self.env["ir.cron"]._notify_progress(done=len(rows), remaining=remaining)
@@ -549,6 +552,15 @@ class SyncMessage(models.Model):
     # User actions
     # ------------------------------------------------------------------
     @api.model
+    def _trigger_send(self):
+        """Wake the active send schedulers right after this transaction commits."""
+        for xmlid in ("sync_queue.ir_cron_send", "sync_queue.ir_cron_send_2", "sync_queue.ir_cron_send_3",
+                      "sync_queue.ir_cron_send_4"):
+            cron = self.env.ref(xmlid, raise_if_not_found=False)
+            if cron and cron.active:
+                cron.sudo()._trigger()
+
+    @api.model
     def _action_sync_now(self, records):
         """Queue ``records`` for every enabled data type of their model, whatever its trigger, and send soon."""
         if not self.env.user.has_group("sync_base.group_sync_user"):
@@ -559,10 +571,7 @@ class SyncMessage(models.Model):
             [("model_name", "=", records._name), ("enabled", "=", True)]
         ):
             count += self._queue_records(data_type, data_type._filter_matching(records.sudo()), "upsert")
-        for xmlid in ("sync_queue.ir_cron_send", "sync_queue.ir_cron_send_2"):
-            cron = self.env.ref(xmlid, raise_if_not_found=False)
-            if cron and cron.active:
-                cron.sudo()._trigger()
+        self._trigger_send()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

@@ -24,6 +24,7 @@ class SyncSystem(models.Model):
         help="What the test transport answers for every envelope.",
     )
     test_delay = fields.Float(help="Seconds the test transport takes per call (a slow or hanging receiver).")
+    test_record_calls = fields.Boolean(default=True, help="Record every envelope (off for benchmarks).")
     test_retry_after = fields.Float(help="Retry-After of transient failures, in seconds (0: none).")
     test_ping_error = fields.Char(help="When set, the connection test fails with this reason.")
     test_secret = fields.Char(groups="sync_base.group_sync_manager", help="A credential, readable by managers only.")

@@ -1,6 +1,6 @@
 import time
 
-from odoo import models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.sync_base.lib.results import TransportResult
@@ -15,9 +15,12 @@ class SyncTransport(models.AbstractModel):
         outcome = system.test_outcome or "acknowledged"
         if system.test_delay:
             time.sleep(system.test_delay)
-        self.env["sync.test.transport.call"].sudo().create(
-            [{"system_id": system.id, "message_uuid": e["id"], "envelope": e, "outcome": outcome} for e in envelopes]
-        )
+        if system.test_record_calls:
+            self.env["sync.test.transport.call"].sudo().create([
+                {"system_id": system.id, "message_uuid": e["id"], "envelope": e, "outcome": outcome,
+                 "called_at": fields.Datetime.now()}
+                for e in envelopes
+            ])
         if outcome == "raise":
             raise ConnectionError("test transport: the receiver is unreachable")
         results = []
