@@ -12,4 +12,4 @@ class SyncTestTransportCall(models.Model):
     message_uuid = fields.Char(index=True)
     envelope = fields.Json()
     outcome = fields.Char()
-    called_at = fields.Datetime(help="When the transport was called (wall clock, not the transaction's start).")
+    called_at = fields.Float(help="When the transport was called: Unix time in seconds, to the microsecond.")

@@ -1,6 +1,6 @@
 import time
 
-from odoo import fields, models
+from odoo import models
 from odoo.exceptions import UserError
 
 from odoo.addons.sync_base.lib.results import TransportResult
@@ -18,7 +18,7 @@ class SyncTransport(models.AbstractModel):
         if system.test_record_calls:
             self.env["sync.test.transport.call"].sudo().create([
                 {"system_id": system.id, "message_uuid": e["id"], "envelope": e, "outcome": outcome,
-                 "called_at": fields.Datetime.now()}
+                 "called_at": time.time()}
                 for e in envelopes
             ])
         if outcome == "raise":
