@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.tools import SQL
 
 
 class SyncBinding(models.Model):
@@ -91,3 +92,45 @@ class SyncBinding(models.Model):
             "res_id": self.res_id,
             "views": [(False, "form")],
         }
+
+    @api.model
+    def _bind_many(self, system, rows):
+        """:meth:`_bind` for many records at once, in two statements: ``rows`` of
+        ``(model, res_id, remote_model, remote_ref)``.  The send queue's hot path."""
+        by_local, by_remote = {}, {}
+        for model, res_id, remote_model, remote_ref in rows:
+            key_local, key_remote = (model, res_id), (remote_model, str(remote_ref))
+            previous = by_local.pop(key_local, None)
+            if previous:
+                by_remote.pop(previous, None)
+            stale = by_remote.pop(key_remote, None)
+            if stale:
+                by_local.pop(stale, None)
+            by_local[key_local] = key_remote
+            by_remote[key_remote] = key_local
+        if not by_local:
+            return
+        self.env.flush_all()
+        values = [(model, res_id, remote_model, remote_ref)
+                  for (model, res_id), (remote_model, remote_ref) in by_local.items()]
+        values_sql = SQL(", ").join(SQL("(%s, %s::int, %s, %s)", *value) for value in values)
+        # a remote record bound to another local record moves to this one
+        self.env.cr.execute(SQL(
+            "DELETE FROM sync_binding b USING (VALUES %s) AS v(model, res_id, remote_model, remote_ref) "
+            "WHERE b.system_id = %s AND b.remote_model = v.remote_model AND b.remote_ref = v.remote_ref "
+            "AND (b.model <> v.model OR b.res_id <> v.res_id)",
+            values_sql, system.id,
+        ))
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        self.env.cr.execute(SQL(
+            "INSERT INTO sync_binding (system_id, company_id, model, res_id, remote_model, remote_ref, last_sync_at, "
+            "create_uid, create_date, write_uid, write_date) "
+            "SELECT %(system)s, %(company)s, v.model, v.res_id, v.remote_model, v.remote_ref, %(now)s, %(uid)s, "
+            "%(now)s, %(uid)s, %(now)s FROM (VALUES %(values)s) AS v(model, res_id, remote_model, remote_ref) "
+            "ON CONFLICT (system_id, model, res_id) DO UPDATE SET remote_model = EXCLUDED.remote_model, "
+            "remote_ref = EXCLUDED.remote_ref, last_sync_at = EXCLUDED.last_sync_at, "
+            "write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date",
+            system=system.id, company=system.company_id.id or None, now=now, uid=uid, values=values_sql,
+        ))
+        self.invalidate_model()

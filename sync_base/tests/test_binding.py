@@ -57,3 +57,18 @@ class TestBinding(SyncCase):
         self.assertEqual(self.Bindings._find_local(self.system, "res.partner", "12"), moved)
         self.assertEqual(self.Bindings._find(self.system, "res.partner", [self.partner2.id]), {self.partner2.id: moved})
         self.assertIn("res.partner/12", moved.display_name)
+
+    def test_bind_many_matches_bind(self):
+        partner3 = self.env["res.partner"].create({"name": "Third"})
+        self.Bindings._bind(self.system, partner3, "res.partner", "30")
+        self.Bindings._bind_many(self.system, [
+            ("res.partner", self.partner.id, "res.partner", "10"),
+            ("res.partner", self.partner2.id, "res.partner", 20),
+            ("res.partner", self.partner2.id, "res.partner", "21"),  # the last one wins
+            ("res.partner", self.partner.id, "res.partner", "30"),  # moves 30 away from partner3
+        ])
+        found = self.Bindings._find(self.system, "res.partner", [self.partner.id, self.partner2.id, partner3.id])
+        self.assertEqual({k: v.remote_ref for k, v in found.items()},
+                         {self.partner.id: "30", self.partner2.id: "21"})
+        self.assertEqual(found[self.partner.id].company_id, self.system.company_id)
+        self.assertTrue(found[self.partner.id].create_date)

@@ -61,7 +61,7 @@ class SyncMessage(models.Model):
     deletion_info = fields.Json(readonly=True, help="What the other side needs to find a deleted record.")
     envelope = fields.Text(readonly=True, help="The frozen envelope, sent unchanged on every attempt.")
     state = fields.Selection(STATES, required=True, default="pending", readonly=True, index=True)
-    attempt_count = fields.Integer(readonly=True)
+    attempt_count = fields.Integer(readonly=True, default=0)
     next_attempt_at = fields.Datetime(readonly=True, index=True)
     lease_until = fields.Datetime(readonly=True)
     recovered = fields.Boolean(readonly=True, help="Its worker died while sending it: it is tried alone.")
@@ -331,11 +331,12 @@ class SyncMessage(models.Model):
             messages._freeze_envelopes()
             ready = messages.filtered(lambda m: m.state != "failed")
             lease = now + timedelta(seconds=settings["lease"])
-            for message in ready:
-                message.write({"state": "sending", "lease_until": lease, "attempt_count": message.attempt_count + 1,
-                               "waiting_reason": False})
-            claimed = [(message.id, message.envelope) for message in ready]
             env.flush_all()
+            cr.execute(SQL(
+                "UPDATE sync_message SET state = 'sending', lease_until = %s, attempt_count = COALESCE(attempt_count, 0) + 1, "
+                "waiting_reason = NULL, write_date = %s WHERE id = ANY(%s)", lease, now, ready.ids,
+            ))
+            claimed = [(message.id, message.envelope) for message in ready]
         return claimed
 
     def _hold_for_references(self, now):
@@ -450,9 +451,7 @@ class SyncMessage(models.Model):
                 with self.env.registry.cursor() as cr:
                     env = self.env(cr=cr)
                     cr.execute(SQL("SELECT id FROM sync_message WHERE id = ANY(%s) ORDER BY id FOR UPDATE", ids))
-                    messages = env["sync.message"].browse(ids)
-                    for message, result in zip(messages, results, strict=True):
-                        message._apply_result(result, duration / len(ids))
+                    env["sync.message"].browse(ids)._apply_results(results, duration / len(ids))
                 return
             except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected):
                 _logger.info("Storing results met a concurrent update; again (%s)", attempt + 1)
@@ -463,20 +462,64 @@ class SyncMessage(models.Model):
     def _apply_result(self, result, duration=0.0):
         """Move a message after a transport result; an acknowledgement already received is never undone."""
         self.ensure_one()
-        self._log_attempt(result.status, result.reason, duration)
-        if self.state != "sending":
-            return
+        self._apply_results([result], duration)
+
+    def _apply_results(self, results, duration=0.0):
+        """Move messages after their transport results, set by set (the send queue's hot path).
+
+        Only messages still ``sending`` move: an acknowledgement already
+        received is never undone by a late transport result.
+        """
+        self.env["sync.message.attempt"].sudo().create([
+            {"message_id": message.id, "outcome": result.status, "error": result.reason or False,
+             "duration": duration}
+            for message, result in zip(self, results, strict=True)
+        ])
         now = fields.Datetime.now()
-        if result.status == ACKNOWLEDGED:
-            self.write({"state": "done", "acked_at": now, "sent_at": self.sent_at or now, "last_error": False,
-                        "lease_until": False})
-            self._store_binding(result.remote_model, result.remote_ref)
-        elif result.status == ACCEPTED:
-            self.write({"state": "sent", "sent_at": now, "lease_until": False})
-        elif result.status == PERMANENT:
-            self.write({"state": "failed", "last_error": result.reason, "lease_until": False})
-        else:
-            self._schedule_retry(result.reason, result.retry_after)
+        moving = [(message, result) for message, result in zip(self, results, strict=True)
+                  if message.state == "sending"]
+        done = [m for m, r in moving if r.status == ACKNOWLEDGED]
+        accepted = [m for m, r in moving if r.status == ACCEPTED]
+        failed = {}
+        for message, result in moving:
+            if result.status == PERMANENT:
+                failed.setdefault(result.reason, []).append(message.id)
+        cr = self.env.cr
+        self.flush_model()
+        if done:
+            cr.execute(SQL(
+                "UPDATE sync_message SET state = 'done', acked_at = %(now)s, sent_at = COALESCE(sent_at, %(now)s), "
+                "last_error = NULL, lease_until = NULL, write_date = %(now)s WHERE id = ANY(%(ids)s)",
+                now=now, ids=[m.id for m in done],
+            ))
+        if accepted:
+            cr.execute(SQL(
+                "UPDATE sync_message SET state = 'sent', sent_at = %(now)s, lease_until = NULL, write_date = %(now)s "
+                "WHERE id = ANY(%(ids)s)", now=now, ids=[m.id for m in accepted],
+            ))
+        for reason, ids in failed.items():
+            cr.execute(SQL(
+                "UPDATE sync_message SET state = 'failed', last_error = %(reason)s, lease_until = NULL, "
+                "write_date = %(now)s WHERE id = ANY(%(ids)s)", reason=reason, now=now, ids=ids,
+            ))
+        self.invalidate_recordset()
+        for message, result in moving:
+            if result.status not in (ACKNOWLEDGED, ACCEPTED, PERMANENT):
+                message._schedule_retry(result.reason, result.retry_after)
+        self._store_bindings([(m, r) for m, r in moving if r.status == ACKNOWLEDGED])
+
+    def _store_bindings(self, acknowledged):
+        """Bindings of acknowledged messages: stored for upserts, removed for deletions."""
+        for system in {message.system_id for message, _result in acknowledged}:
+            pairs = [(m, r) for m, r in acknowledged if m.system_id == system]
+            rows = [(m.model, m.res_id, r.remote_model or m.model, r.remote_ref)
+                    for m, r in pairs if m.operation == "upsert" and r.remote_ref]
+            self.env["sync.binding"].sudo()._bind_many(system, rows)
+            deleted = [(m.model, m.res_id) for m, _r in pairs if m.operation == "delete"]
+            for model, res_id in deleted:
+                self.env["sync.binding"].sudo().search(
+                    [("system_id", "=", system.id), ("model", "=", model), ("res_id", "=", res_id)]
+                ).unlink()
 
     def _schedule_retry(self, reason, retry_after=None):
         give_up, next_at = next_attempt(
@@ -488,17 +531,6 @@ class SyncMessage(models.Model):
                                                            count=self.attempt_count), "lease_until": False})
         else:
             self.write({"state": "retry", "last_error": reason, "next_attempt_at": next_at, "lease_until": False})
-
-    def _store_binding(self, remote_model, remote_ref):
-        if not remote_ref:
-            return
-        record = self.env[self.model].sudo().browse(self.res_id)
-        if self.operation == "delete":
-            self.env["sync.binding"].sudo().search(
-                [("system_id", "=", self.system_id.id), ("model", "=", self.model), ("res_id", "=", self.res_id)]
-            ).unlink()
-        elif record.exists():
-            self.env["sync.binding"].sudo()._bind(self.system_id, record, remote_model or self.model, remote_ref)
 
     def _log_attempt(self, outcome, error, duration):
         self.env["sync.message.attempt"].sudo().create({
