@@ -333,8 +333,9 @@ class SyncMessage(models.Model):
             lease = now + timedelta(seconds=settings["lease"])
             env.flush_all()
             cr.execute(SQL(
-                "UPDATE sync_message SET state = 'sending', lease_until = %s, attempt_count = COALESCE(attempt_count, 0) + 1, "
-                "waiting_reason = NULL, write_date = %s WHERE id = ANY(%s)", lease, now, ready.ids,
+                "UPDATE sync_message SET state = 'sending', lease_until = %s, "
+                "attempt_count = COALESCE(attempt_count, 0) + 1, waiting_reason = NULL, write_date = %s "
+                "WHERE id = ANY(%s)", lease, now, ready.ids,
             ))
             claimed = [(message.id, message.envelope) for message in ready]
         return claimed
