@@ -35,6 +35,17 @@ class Base(models.AbstractModel):
             self._sync_capture("write", spec)
         return result
 
+    def _write_multi(self, vals_list):
+        # Stored computed fields reach the database here, when they are
+        # recomputed, without going through write(): capture them too.
+        result = super()._write_multi(vals_list)
+        spec = self._sync_capture_spec()
+        if spec is not None and self and spec["write"]:
+            computed = {fname for vals in vals_list for fname in vals if self._fields[fname].compute}
+            if computed and (spec["any_field"] or not spec["fields"].isdisjoint(computed)):
+                self._sync_capture("write", spec, trigger=False)
+        return result
+
     def unlink(self):
         spec = self._sync_capture_spec()
         if spec is not None and self:
@@ -47,14 +58,17 @@ class Base(models.AbstractModel):
         registry_map = self.env["sync.data.type"]._capture_map() if "sync.data.type" in self.env else {}
         return registry_map.get(self._name)
 
-    def _sync_capture(self, operation, spec):
+    def _sync_capture(self, operation, spec, trigger=True):
         """Queue the records' change (and their parents' documents) in this transaction's outbox."""
         cr = self.env.cr
         pending = cr.precommit.data.get(PRECOMMIT_KEY)
         if pending is None:
             pending = cr.precommit.data[PRECOMMIT_KEY] = {}
             cr.precommit.add(self.env["sync.change"].sudo()._flush_captured)
-            # wakes a cron worker right after the commit (rolled back with the transaction)
+        if trigger and not cr.precommit.data.get(PRECOMMIT_KEY + ".triggered"):
+            # wakes a cron worker right after the commit (rolled back with the transaction); not from
+            # within a flush, where creating the trigger record would write during the flush
+            cr.precommit.data[PRECOMMIT_KEY + ".triggered"] = True
             cron = self.env.ref("sync_queue.ir_cron_create_queue", raise_if_not_found=False)
             if cron:
                 cron.sudo()._trigger()

@@ -91,3 +91,15 @@ class TestCapture(QueueCase):
         child.email = "kid@example.com"
         self.queue()
         self.assertEqual(len(self.messages(data_type_id=company_type.id, res_id=company.id, state="pending")), 1)
+
+    def test_recomputed_stored_field_is_captured(self):
+        self.contact_type.line_ids = [(0, 0, {"line_type": "field", "value": "commercial_company_name",
+                                              "name": "company"})]
+        company = self.env["res.partner"].create({"name": "Old Name", "is_company": True})
+        self.partner.parent_id = company
+        self.queue()
+        self.env["sync.message"].search([]).write({"state": "done"})
+        company.name = "New Name"  # recomputes the contact's commercial_company_name
+        self.commit()
+        self.assertIn(self.partner.id, self.changes().mapped("res_id"))
+        self.assertEqual(self.partner.commercial_company_name, "New Name")
