@@ -38,7 +38,7 @@ class Base(models.AbstractModel):
     def _write_multi(self, vals_list):
         # Stored computed fields reach the database here, when they are
         # recomputed, without going through write(): capture them too.
-        result = super()._write_multi(vals_list)
+        result = super()._write_multi(vals_list)  # pylint: disable=assignment-from-none
         spec = self._sync_capture_spec()
         if spec is not None and self and spec["write"]:
             computed = {fname for vals in vals_list for fname in vals if self._fields[fname].compute}
