@@ -318,18 +318,27 @@ class SyncDataType(models.Model):
                 values.append([doc for doc, _e in docs])
         return values
 
+    def _primary_values(self, records):
+        """``{record id: {property: value}}`` of the data type's primary properties, JSON-encoded."""
+        self.ensure_one()
+        primaries = self.line_ids.filtered("primary")
+        return {
+            record.id: {line.name: _encode(record._fields[line.value], record[line.value]) for line in primaries}
+            for record in records
+        } if primaries else {}
+
     def _reference_values(self, line, related, system):
         """The reference of each related record: remote reference, else primary values, else display name."""
         bindings = {}
         if system and related:
             bindings = self.env["sync.binding"].sudo()._find(system, related._name, related.ids)
-        primaries = line.reference_id.line_ids.filtered("primary") if line.reference_id else []
+        primaries = line.reference_id._primary_values(related) if line.reference_id else {}
         refs = {}
         for record in related:
             if record.id in bindings:
                 refs[record.id] = {"ref": bindings[record.id].remote_ref}
-            elif primaries:
-                refs[record.id] = {p.name: _encode(record._fields[p.value], record[p.value]) for p in primaries}
+            elif record.id in primaries:
+                refs[record.id] = primaries[record.id]
             else:
                 refs[record.id] = {"name": record.display_name}
         return refs

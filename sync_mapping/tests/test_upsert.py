@@ -1,5 +1,6 @@
 import copy
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from ..models.sync_data_type import SyncMappingError
@@ -87,5 +88,6 @@ class TestUpsert(MappingCase):
         portal = self.env["res.users"].create(
             {"name": "Portal", "login": "portal_map", "groups_id": [(6, 0, self.env.ref("base.group_portal").ids)]}
         )
-        with self.assertRaises(Exception):  # noqa: B017 - AccessError, or a missing right on any model
+        with self.assertRaises(AccessError):
             self.contact_type.with_user(portal)._upsert([document])
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Created by portal")]))

@@ -2,8 +2,6 @@ import logging
 
 from odoo import api, models
 
-from odoo.addons.sync_mapping.models.sync_data_type import _encode as encode_field
-
 _logger = logging.getLogger(__name__)
 
 PRECOMMIT_KEY = "sync_queue.changes"
@@ -94,11 +92,6 @@ class Base(models.AbstractModel):
         )
         payloads = {}
         for data_type in data_types:
-            primaries = data_type.line_ids.filtered("primary")
-            if not primaries:
-                continue
-            for record in self.sudo():
-                payloads.setdefault(record.id, {})[str(data_type.id)] = {
-                    line.name: encode_field(record._fields[line.value], record[line.value]) for line in primaries
-                }
+            for record_id, primary in data_type._primary_values(self.sudo()).items():
+                payloads.setdefault(record_id, {})[str(data_type.id)] = primary
         return payloads

@@ -242,13 +242,10 @@ class SyncMessage(models.Model):
         bound = self.env["sync.binding"].sudo().search(
             [("model", "=", data_type.model_name), ("res_id", "in", records.ids),
              ("system_id", "in", data_type.system_ids.ids)])
-        leaving = records.filtered(lambda r: r.id in set(bound.mapped("res_id")))
+        bound_ids = set(bound.mapped("res_id"))
+        leaving = records.filtered(lambda r: r.id in bound_ids)
         if leaving:
-            info = {}
-            primaries = data_type.line_ids.filtered("primary")
-            for record in leaving:
-                info[record.id] = {line.name: record[line.value] for line in primaries}
-            self._queue_records(data_type, leaving, "delete", deletion_info=json.loads(json.dumps(info, default=str)),
+            self._queue_records(data_type, leaving, "delete", deletion_info=data_type._primary_values(leaving),
                                 origin_system=origin_system)
 
     # ------------------------------------------------------------------
@@ -516,11 +513,14 @@ class SyncMessage(models.Model):
             rows = [(m.model, m.res_id, r.remote_model or m.model, r.remote_ref)
                     for m, r in pairs if m.operation == "upsert" and r.remote_ref]
             self.env["sync.binding"].sudo()._bind_many(system, rows)
-            deleted = [(m.model, m.res_id) for m, _r in pairs if m.operation == "delete"]
-            for model, res_id in deleted:
-                self.env["sync.binding"].sudo().search(
-                    [("system_id", "=", system.id), ("model", "=", model), ("res_id", "=", res_id)]
-                ).unlink()
+            deleted = {(m.model, m.res_id) for m, _r in pairs if m.operation == "delete"}
+            if deleted:
+                candidates = self.env["sync.binding"].sudo().search([
+                    ("system_id", "=", system.id),
+                    ("model", "in", list({model for model, _id in deleted})),
+                    ("res_id", "in", [res_id for _model, res_id in deleted]),
+                ])
+                candidates.filtered(lambda b, keys=deleted: (b.model, b.res_id) in keys).unlink()
 
     def _schedule_retry(self, reason, retry_after=None):
         give_up, next_at = next_attempt(
