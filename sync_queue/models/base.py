@@ -53,7 +53,16 @@ class Base(models.AbstractModel):
     def _sync_capture_spec(self):
         if not self.pool.ready or self.env.context.get("sync_no_capture"):
             return None
-        registry_map = self.env["sync.data.type"]._capture_map() if "sync.data.type" in self.env else {}
+        if "sync.data.type" not in self.pool:
+            return None
+        data_types = self.env["sync.data.type"]
+        # Read the ormcache entry directly: calling the decorated method costs
+        # its signature binding on every write() of every model.
+        entries, key, _stats = type(data_types)._capture_map.__cache__.lru(data_types)
+        try:
+            registry_map = entries[key]
+        except KeyError:
+            registry_map = data_types._capture_map()
         return registry_map.get(self._name)
 
     def _sync_capture(self, operation, spec, trigger=True):

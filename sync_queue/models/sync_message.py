@@ -47,14 +47,15 @@ class SyncMessage(models.Model):
     _rec_name = "uuid"
 
     uuid = fields.Char(
-        string="Message ID", required=True, readonly=True, index=True, copy=False,
+        string="Message ID", required=True, readonly=True, copy=False,
         default=lambda self: str(uuid.uuid4()),
     )
-    system_id = fields.Many2one("sync.system", required=True, readonly=True, ondelete="restrict", index=True)
+    # system_id and model are indexed by sync_message_record_idx and sync_message_due_idx (see init)
+    system_id = fields.Many2one("sync.system", required=True, readonly=True, ondelete="restrict")
     company_id = fields.Many2one(related="system_id.company_id", store=True)
     data_type_id = fields.Many2one("sync.data.type", required=True, readonly=True, ondelete="restrict", index=True)
     message_type = fields.Char(related="data_type_id.message_type")
-    model = fields.Char(required=True, readonly=True, index=True)
+    model = fields.Char(required=True, readonly=True)
     res_id = fields.Integer(string="Record ID", required=True, readonly=True)
     record_name = fields.Char(readonly=True)
     operation = fields.Selection([("upsert", "Upsert"), ("delete", "Delete")], required=True, readonly=True)
@@ -62,7 +63,7 @@ class SyncMessage(models.Model):
     envelope = fields.Text(readonly=True, help="The frozen envelope, sent unchanged on every attempt.")
     state = fields.Selection(STATES, required=True, default="pending", readonly=True, index=True)
     attempt_count = fields.Integer(readonly=True, default=0)
-    next_attempt_at = fields.Datetime(readonly=True, index=True)
+    next_attempt_at = fields.Datetime(readonly=True)
     lease_until = fields.Datetime(readonly=True)
     recovered = fields.Boolean(readonly=True, help="Its worker died while sending it: it is tried alone.")
     last_error = fields.Text(readonly=True)
@@ -325,16 +326,19 @@ class SyncMessage(models.Model):
             messages = candidates._hold_for_references(now)[: system.batch_size]
             if not messages:
                 return [(False, False)]
-            messages._freeze_envelopes()
+            frozen = messages._freeze_envelopes()
             ready = messages.filtered(lambda m: m.state != "failed")
+            claimed = [(message.id, frozen.get(message.id) or message.envelope) for message in ready]
             lease = now + timedelta(seconds=settings["lease"])
             env.flush_all()
+            # the envelope is frozen by the statement that claims: one row version per message and claim
             cr.execute(SQL(
-                "UPDATE sync_message SET state = 'sending', lease_until = %s, "
-                "attempt_count = COALESCE(attempt_count, 0) + 1, waiting_reason = NULL, write_date = %s "
-                "WHERE id = ANY(%s)", lease, now, ready.ids,
+                "UPDATE sync_message m SET state = 'sending', lease_until = %s, "
+                "attempt_count = COALESCE(m.attempt_count, 0) + 1, waiting_reason = NULL, write_date = %s, "
+                "envelope = COALESCE(m.envelope, v.envelope) "
+                "FROM unnest(%s::int[], %s::text[]) AS v(id, envelope) WHERE m.id = v.id",
+                lease, now, [row[0] for row in claimed], [frozen.get(row[0]) for row in claimed],
             ))
-            claimed = [(message.id, message.envelope) for message in ready]
         return claimed
 
     def _hold_for_references(self, now):
@@ -382,9 +386,11 @@ class SyncMessage(models.Model):
         return free.sorted(lambda m: ((m.model, m.res_id) not in referenced, m.id))
 
     def _freeze_envelopes(self):
-        """Build the envelopes of messages that have none yet; a record that cannot be serialized fails alone."""
+        """Build the envelopes of messages that have none yet: ``{message id: envelope text}``, for the
+        claim to store.  A record that cannot be serialized fails alone."""
         source = self.env["sync.system"]._get_own_code()
         todo = self.filtered(lambda m: not m.envelope)
+        frozen = {}
         for (data_type, system), messages in todo.grouped(lambda m: (m.data_type_id, m.system_id)).items():
             targets = system._get_targets()
             upserts = messages.filtered(lambda m: m.operation == "upsert")
@@ -408,7 +414,8 @@ class SyncMessage(models.Model):
                     targets, message.model, message.res_id, payload, message_id=message.uuid,
                     created_at=message.create_date,
                 )
-                message.envelope = envelope_lib.dumps(envelope)
+                frozen[message.id] = envelope_lib.dumps(envelope)
+        return frozen
 
     def _deletion_payload(self, message, system):
         binding = self.env["sync.binding"].sudo().search(
@@ -468,12 +475,9 @@ class SyncMessage(models.Model):
         Only messages still ``sending`` move: an acknowledgement already
         received is never undone by a late transport result.
         """
-        self.env["sync.message.attempt"].sudo().create([
-            {"message_id": message.id, "outcome": result.status, "error": result.reason or False,
-             "duration": duration}
-            for message, result in zip(self, results, strict=True)
-        ])
         now = fields.Datetime.now()
+        self._insert_attempts([(message.id, result.status, result.reason) for message, result in
+                               zip(self, results, strict=True)], duration, now)
         moving = [(message, result) for message, result in zip(self, results, strict=True)
                   if message.state == "sending"]
         done = [m for m, r in moving if r.status == ACKNOWLEDGED]
@@ -501,9 +505,10 @@ class SyncMessage(models.Model):
                 "write_date = %(now)s WHERE id = ANY(%(ids)s)", reason=reason, now=now, ids=ids,
             ))
         self.invalidate_recordset()
-        for message, result in moving:
-            if result.status not in (ACKNOWLEDGED, ACCEPTED, PERMANENT):
-                message._schedule_retry(result.reason, result.retry_after)
+        retrying = [(message, result) for message, result in moving
+                    if result.status not in (ACKNOWLEDGED, ACCEPTED, PERMANENT)]
+        if retrying:
+            self._schedule_retries(retrying, now)
         self._store_bindings([(m, r) for m, r in moving if r.status == ACKNOWLEDGED])
 
     def _store_bindings(self, acknowledged):
@@ -522,21 +527,50 @@ class SyncMessage(models.Model):
                 ])
                 candidates.filtered(lambda b, keys=deleted: (b.model, b.res_id) in keys).unlink()
 
-    def _schedule_retry(self, reason, retry_after=None):
-        give_up, next_at = next_attempt(
-            fields.Datetime.now(), self.attempt_count, self.system_id._get_retry_delays(), self.system_id.max_attempts,
-            retry_after,
-        )
-        if give_up:
-            self.write({"state": "failed", "last_error": _("%(reason)s (after %(count)s attempts)", reason=reason,
-                                                           count=self.attempt_count), "lease_until": False})
-        else:
-            self.write({"state": "retry", "last_error": reason, "next_attempt_at": next_at, "lease_until": False})
+    def _schedule_retries(self, pairs, now):
+        """``retry`` on the system's delays for each ``(message, transient result)``, or ``failed`` once
+        ``max_attempts`` is reached; one statement per distinct outcome."""
+        groups = {}
+        for message, result in pairs:
+            system = message.system_id
+            give_up, next_at = next_attempt(now, message.attempt_count, system._get_retry_delays(),
+                                            system.max_attempts, result.retry_after)
+            if give_up:
+                key = ("failed", _("%(reason)s (after %(count)s attempts)", reason=result.reason,
+                                   count=message.attempt_count), None)
+            else:
+                key = ("retry", result.reason, next_at)
+            groups.setdefault(key, []).append(message.id)
+        self.flush_model()
+        for (state, reason, next_at), ids in groups.items():
+            self.env.cr.execute(SQL(
+                "UPDATE sync_message SET state = %(state)s, last_error = %(reason)s, lease_until = NULL, "
+                "next_attempt_at = COALESCE(%(next_at)s, next_attempt_at), write_date = %(now)s "
+                "WHERE id = ANY(%(ids)s)",
+                state=state, reason=reason or None, next_at=next_at, now=now, ids=ids,
+            ))
+        self.browse([message.id for message, _result in pairs]).invalidate_recordset()
+
+    def _insert_attempts(self, rows, duration, now):
+        """Log attempts ``(message_id, outcome, error)`` in one statement: the send queue's hot path."""
+        if not rows:
+            return
+        self.env["sync.message.attempt"].flush_model()
+        uid = self.env.uid
+        self.env.cr.execute(SQL(
+            "INSERT INTO sync_message_attempt (message_id, outcome, error, duration, attempted_at, create_uid, "
+            "create_date, write_uid, write_date) "
+            "SELECT v.message_id, v.outcome, v.error, %(duration)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s "
+            "FROM unnest(%(ids)s::int[], %(outcomes)s::varchar[], %(errors)s::text[]) AS v(message_id, outcome, error)",
+            duration=duration, now=now, uid=uid, ids=[row[0] for row in rows], outcomes=[row[1] for row in rows],
+            errors=[row[2] or None for row in rows],
+        ))
+        self.env["sync.message.attempt"].invalidate_model()
+        self.browse([row[0] for row in rows]).invalidate_recordset(["attempt_ids"])
 
     def _log_attempt(self, outcome, error, duration):
-        self.env["sync.message.attempt"].sudo().create({
-            "message_id": self.id, "outcome": outcome, "error": error or False, "duration": duration,
-        })
+        self.ensure_one()
+        self._insert_attempts([(self.id, outcome, error)], duration, fields.Datetime.now())
 
     # ------------------------------------------------------------------
     # Recovery and housekeeping
