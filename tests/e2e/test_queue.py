@@ -3,6 +3,8 @@
 import threading
 import time
 
+import pytest
+
 SETUP = r"""
 Model = env["ir.model"]
 library = env["sync.library"].create({"name": "Contacts", "slug": "contacts"})
@@ -105,3 +107,53 @@ def test_new_data_type_is_captured_by_another_server(make_database, start_server
     })
     rpc2.execute("res.partner", "write", [partner], {"email": "after@example.com"})
     assert db.shell("result = env['sync.change'].search([]).mapped('res_id')\n") == [partner]
+
+
+POISON_SETUP = r"""
+env["ir.config_parameter"].set_param("sync_queue.lease_seconds", "2")
+library = env["sync.library"].create({"name": "Contacts", "slug": "contacts"})
+system = env["sync.system"].create({"name": "Target", "code": "poisoned", "transport": "test", "batch_size": 10,
+                                    "max_attempts": 3, "test_kill_marker": "POISON"})
+data_type = env["sync.data.type"].create({
+    "name": "Contacts", "library_id": library.id, "model_id": env["ir.model"]._get("res.partner").id,
+    "system_ids": [(6, 0, system.ids)],
+    "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name"})],
+})
+data_type.action_generate_schema()
+env["res.partner"].create([{"name": name} for name in ("Healthy 1", "POISON pill", "Healthy 2", "Healthy 3")])
+"""
+
+WAKE_SCHEDULERS = r"""
+env.ref("sync_queue.ir_cron_resend")._trigger()
+env.ref("sync_queue.ir_cron_send")._trigger()
+messages = env["sync.message"].search([])
+result = {m.record_name: [m.state, m.attempt_count, m.last_error or ""] for m in messages}
+"""
+
+ACTIVE_CRONS = r"""
+result = sorted(env["ir.cron"].search([("cron_name", "like", "Synchronization")]).mapped("cron_name"))
+"""
+
+
+@pytest.mark.long
+def test_a_message_that_kills_its_worker_ends_failed_alone(make_database, start_server):
+    """A real prefork server whose cron worker is SIGKILLed by one record, every time it sends it."""
+    db = make_database("poison")
+    db.shell(POISON_SETUP)
+    assert db.shell(QUEUE) == 4
+    active_crons = db.shell(ACTIVE_CRONS)
+    server = start_server(db, workers=2, cron_threads=1)
+    deadline = time.monotonic() + 240
+    states = {}
+    while time.monotonic() < deadline:
+        states = db.shell(WAKE_SCHEDULERS)
+        if all(state in ("done", "failed") for state, _count, _error in states.values()):
+            break
+        time.sleep(1)
+    assert states["POISON pill"][:2] == ["failed", 3], states
+    assert "stopped while sending" in states["POISON pill"][2]
+    for name in ("Healthy 1", "Healthy 2", "Healthy 3"):
+        # at most the batch that the poison killed, then once alone
+        assert states[name][0] == "done" and states[name][1] <= 2, states
+    assert server.proc.poll() is None, "the server's main process survives its cron worker"
+    assert db.shell(ACTIVE_CRONS) == active_crons

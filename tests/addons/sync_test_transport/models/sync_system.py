@@ -26,5 +26,9 @@ class SyncSystem(models.Model):
     test_delay = fields.Float(help="Seconds the test transport takes per call (a slow or hanging receiver).")
     test_record_calls = fields.Boolean(default=True, help="Record every envelope (off for benchmarks).")
     test_retry_after = fields.Float(help="Retry-After of transient failures, in seconds (0: none).")
+    test_kill_marker = fields.Char(
+        help="An envelope whose record is named with this text kills the process that sends it (SIGKILL), "
+        "as a record that exhausts a worker's memory would.",
+    )
     test_ping_error = fields.Char(help="When set, the connection test fails with this reason.")
     test_secret = fields.Char(groups="sync_base.group_sync_manager", help="A credential, readable by managers only.")

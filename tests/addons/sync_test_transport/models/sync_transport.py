@@ -1,3 +1,5 @@
+import os
+import signal
 import time
 
 from odoo import models
@@ -15,6 +17,10 @@ class SyncTransport(models.AbstractModel):
         outcome = system.test_outcome or "acknowledged"
         if system.test_delay:
             time.sleep(system.test_delay)
+        if system.test_kill_marker and any(
+            system.test_kill_marker in str((e.get("payload") or {}).get("name", "")) for e in envelopes
+        ):
+            os.kill(os.getpid(), signal.SIGKILL)
         if system.test_record_calls:
             self.env["sync.test.transport.call"].sudo().create([
                 {"system_id": system.id, "message_uuid": e["id"], "envelope": e, "outcome": outcome,
