@@ -17,6 +17,7 @@
         "data/ir_cron.xml",
         "views/sync_message_views.xml",
         "views/sync_response_views.xml",
+        "views/sync_inbound_message_views.xml",
         "views/sync_data_type_views.xml",
         "views/sync_system_views.xml",
         "views/res_config_settings_views.xml",

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.harness.odoo_env import ADDONS, TEST_ADDONS_PATH, OdooMissing, find_odoo
 from tests.harness.odoo_server import OdooInstance, log_problems
-from tests.harness.pg import PgCluster
+from tests.harness.pg import PgCluster, free_port
 
 TIERS = ("lint", "pure", "odoo", "e2e")
 TEMPLATE_DB = "sync_test_template"
@@ -175,7 +175,10 @@ def run_odoo_tests(tally, instance, label, modules):
     """Run the post-install tests of ``modules`` in ``instance`` and add them to the tally."""
     t0 = time.monotonic()
     tags = ",".join(f"/{module}" for module in modules)
-    proc = instance.run(["--test-enable", "--test-tags", tags, "--stop-after-init", "--log-level=info"], check=False)
+    # HttpCase tests talk to a real server: on a free loopback port, never a port someone else uses
+    proc = instance.run(["--test-enable", "--test-tags", tags, "--stop-after-init", "--log-level=info",
+                         "--http-interface", "127.0.0.1", "--http-port", str(free_port()),
+                         "--gevent-port", str(free_port())], check=False)
     output = proc.stderr
     match = ODOO_RESULT_RE.search(output)
     for line in log_problems(output):

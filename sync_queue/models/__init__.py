@@ -7,5 +7,6 @@ from . import sync_condition
 from . import sync_message
 from . import sync_message_attempt
 from . import sync_response
+from . import sync_inbound_message
 from . import sync_system
 from . import res_config_settings

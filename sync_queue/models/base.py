@@ -79,7 +79,8 @@ class Base(models.AbstractModel):
             cron = self.env.ref("sync_queue.ir_cron_create_queue", raise_if_not_found=False)
             if cron:
                 cron.sudo()._trigger()
-        origin = self.env.context.get("sync_origin_system_id") or None
+        # set by the inbound endpoint: nothing goes back to the systems a change came from
+        origin = tuple(sorted(self.env.context.get("sync_origin_system_ids") or ())) or None
         record_op = operation if spec["self"] else None
         if record_op and spec[operation]:
             payloads = self._sync_deletion_payloads() if operation == "unlink" else {}

@@ -17,6 +17,10 @@ class ResConfigSettings(models.TransientModel):
     sync_vacuum_days = fields.Integer(
         string="Keep Finished Messages (days)", config_parameter="sync_queue.vacuum_days", default=30,
     )
+    sync_inbound_keep_days = fields.Integer(
+        string="Keep Incoming Messages (days)", config_parameter="sync_queue.inbound_keep_days", default=7,
+        help="Received envelopes are kept this long, so a replay within it is answered and applied once.",
+    )
 
     @api.model
     def get_values(self):

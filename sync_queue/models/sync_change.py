@@ -26,8 +26,9 @@ class SyncChange(models.Model):
         required=True,
     )
     payload = fields.Json(help="For deletions: what the other side needs to find the record.")
-    origin_system_id = fields.Many2one(
-        "sync.system", ondelete="set null", help="The system on whose behalf the change was applied."
+    origin_system_ids = fields.Char(
+        help="Ids of the systems on whose behalf the change was applied (the calling system and the origin "
+        "it relays for), separated by commas: nothing is sent back to them."
     )
     create_date = fields.Datetime(default=fields.Datetime.now, readonly=True)
 
@@ -40,11 +41,12 @@ class SyncChange(models.Model):
             return
         now = fields.Datetime.now()
         rows = [
-            (model, res_id, operation, json.dumps(payload) if payload else None, origin, now)
+            (model, res_id, operation, json.dumps(payload) if payload else None,
+             ",".join(map(str, origin)) if origin else None, now)
             for (model, res_id), (operation, payload, origin) in pending.items()
         ]
         for chunk in split_every(1000, rows):
             self.env.cr.execute(SQL(
-                "INSERT INTO sync_change (model, res_id, operation, payload, origin_system_id, create_date) VALUES %s",
+                "INSERT INTO sync_change (model, res_id, operation, payload, origin_system_ids, create_date) VALUES %s",
                 SQL(", ").join(SQL("(%s, %s, %s, %s, %s, %s)", *row) for row in chunk),
             ))

@@ -2,6 +2,7 @@ import ast
 import datetime
 
 from odoo import _, api, fields, models, tools
+from odoo.exceptions import ValidationError
 
 from odoo.addons.sync_mapping.lib.template import TemplateError, paths
 
@@ -29,6 +30,10 @@ class SyncDataType(models.Model):
     _inherit = ["sync.data.type", "sync.capture.config.mixin"]
 
     message_ids = fields.One2many("sync.message", "data_type_id", string="Messages")
+    accept_inbound = fields.Boolean(
+        string="Accept Incoming",
+        help="Documents of this message type that the target systems send in are applied through this data type.",
+    )
     message_count = fields.Integer(compute="_compute_message_count")
 
     def _compute_message_count(self):
@@ -101,6 +106,55 @@ class SyncDataType(models.Model):
         if domain_names is None:
             return None
         return names | domain_names
+
+    # ------------------------------------------------------------------
+    # Inbound
+    # ------------------------------------------------------------------
+    @api.constrains("accept_inbound", "enabled", "system_ids", "library_id", "schema_id")
+    def _check_accept_inbound(self):
+        for data_type in self.filtered(lambda t: t.accept_inbound and t.enabled):
+            for system in data_type.system_ids:
+                others = self._inbound_data_type(system, data_type.message_type) - data_type
+                if others:
+                    raise ValidationError(_(
+                        "Data types %(first)s and %(second)s both accept messages of type %(type)s from "
+                        "%(system)s: only one may.", first=data_type.display_name, second=others[0].display_name,
+                        type=data_type.message_type, system=system.display_name,
+                    ))
+
+    @api.model
+    def _inbound_data_type(self, system, message_type):
+        """The enabled data types that accept ``message_type`` from ``system`` (at most one, once saved)."""
+        return self.search([("message_type", "=", message_type), ("enabled", "=", True),
+                            ("accept_inbound", "=", True), ("system_ids", "in", system.ids)])
+
+    def _apply_inbound_deletion(self, system, payload, remote_ref):
+        """Delete or archive (``delete_mode``) the record a received deletion names; return it.
+
+        Found by the calling system's binding, else by the payload's primary
+        properties.  A record that is not there is already deleted: nothing
+        to do, and no error, so a replayed deletion succeeds.
+        """
+        self.ensure_one()
+        Model = self.env[self.model_name].with_context(active_test=False)
+        remote_model, ref = remote_ref
+        record = Model.browse()
+        binding = self.env["sync.binding"].sudo()._find_local(system, remote_model, ref)
+        if binding and binding.model == self.model_name:
+            record = Model.browse(binding.res_id).exists()
+        if not record:
+            record = self._find_by_primary(payload)
+        if not record:
+            binding.unlink()
+            return record
+        if self.delete_mode == "archive":
+            if record.active:
+                record.active = False
+        else:
+            self.env["sync.binding"].sudo().search(
+                [("model", "=", self.model_name), ("res_id", "=", record.id)]).unlink()
+            record.unlink()
+        return record
 
     # ------------------------------------------------------------------
     def action_view_messages(self):

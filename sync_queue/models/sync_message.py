@@ -103,7 +103,8 @@ class SyncMessage(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _queue_records(self, data_type, records, operation, deletion_info=None, origin_system=None, ids=None):
-        """Queue messages of ``records`` (or of the deleted ``ids``) for each target system of ``data_type``.
+        """Queue messages of ``records`` (or of the deleted ``ids``) for each target system of ``data_type``,
+        except the systems in ``origin_system`` (those the change came from).
 
         Coalesces with a message of the same record, system and operation that
         has not been sent yet, and supersedes earlier failed ones.  Returns the
@@ -113,7 +114,7 @@ class SyncMessage(models.Model):
         ids = list(ids if ids is not None else records.ids)
         if not ids:
             return 0
-        systems = data_type.system_ids.filtered(lambda s: s.active and s != origin_system)
+        systems = data_type.system_ids.filtered(lambda s: s.active and s not in (origin_system or ()))
         if not systems:
             return 0
         names = {}
@@ -164,7 +165,7 @@ class SyncMessage(models.Model):
         cr = self.env.cr
         cr.execute(SQL(
             "DELETE FROM sync_change WHERE id IN (SELECT id FROM sync_change ORDER BY id LIMIT %s "
-            "FOR UPDATE SKIP LOCKED) RETURNING id, model, res_id, operation, payload, origin_system_id",
+            "FOR UPDATE SKIP LOCKED) RETURNING id, model, res_id, operation, payload, origin_system_ids",
             limit,
         ))
         rows = sorted(cr.fetchall())
@@ -192,7 +193,7 @@ class SyncMessage(models.Model):
         for (model, operation, origin), items in groups.items():
             if model not in self.env:
                 continue
-            origin_system = self.env["sync.system"].browse(origin) if origin else None
+            origin_system = self.env["sync.system"].browse([int(i) for i in origin.split(",")]) if origin else None
             for data_type in DataTypes.search([("model_name", "=", model), ("enabled", "=", True),
                                                ("trigger", "!=", "manual")]):
                 try:
@@ -606,14 +607,17 @@ class SyncMessage(models.Model):
 
     @api.model
     def _cron_vacuum(self):
-        """Remove done and cancelled messages, their attempts and responses, after the configured days."""
+        """Remove done and cancelled messages, their attempts and responses, after the configured days,
+        and received envelopes after theirs (``sync_queue.inbound_keep_days``)."""
         days = int(self.env["ir.config_parameter"].sudo().get_param("sync_queue.vacuum_days", 30))
         limit_date = fields.Datetime.now() - timedelta(days=days)
         old = self.search([("state", "in", ("done", "cancelled")), ("write_date", "<", limit_date)], limit=10000)
         count = len(old)
         old.unlink()
         self.env["sync.response"].search([("received_at", "<", limit_date), ("message_id", "=", False)]).unlink()
-        self.env["ir.cron"]._notify_progress(done=count, remaining=0 if count < 10000 else 1)
+        inbound = self.env["sync.inbound.message"]._vacuum()
+        more = count >= 10000 or inbound >= 10000
+        self.env["ir.cron"]._notify_progress(done=count + inbound, remaining=1 if more else 0)
 
     # ------------------------------------------------------------------
     # User actions

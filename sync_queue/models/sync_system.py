@@ -1,7 +1,12 @@
 from datetime import timedelta
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+
+from odoo.addons.sync_base.lib.envelope import CODE_RE
+
+from ..lib.inbound import DEFAULT_MAX_BYTES, parse_relay_sources
 
 PENDING_STATES = ("pending", "waiting", "retry")
 
@@ -10,6 +15,17 @@ class SyncSystem(models.Model):
     _inherit = "sync.system"
 
     sync_message_ids = fields.One2many("sync.message", "system_id", string="Outgoing Messages")
+    inbound_message_ids = fields.One2many("sync.inbound.message", "system_id", string="Incoming Messages")
+    inbound_count = fields.Integer(compute="_compute_inbound_count", string="Incoming")
+    relay_sources = fields.Char(
+        tracking=True,
+        help="For a broker: the codes of the origins it may relay documents for (separated by commas). "
+        "Without it the system may only send documents of its own code.",
+    )
+    inbound_max_bytes = fields.Integer(
+        string="Inbound Size Limit (bytes)", default=DEFAULT_MAX_BYTES, tracking=True,
+        help="Larger requests from this system are refused (413).",
+    )
     queue_pending_count = fields.Integer(compute="_compute_queue_dashboard", string="To Send")
     queue_sent_count = fields.Integer(compute="_compute_queue_dashboard", string="Awaiting Acknowledgement")
     queue_failed_count = fields.Integer(compute="_compute_queue_dashboard", string="Failed")
@@ -21,6 +37,44 @@ class SyncSystem(models.Model):
     queue_last_error = fields.Text(compute="_compute_queue_dashboard", string="Last Error")
     last_failed_alert_id = fields.Integer(readonly=True, copy=False)
     last_pending_alert_at = fields.Datetime(readonly=True, copy=False)
+
+    def _compute_inbound_count(self):
+        counts = dict(self.env["sync.inbound.message"]._read_group(
+            [("system_id", "in", self.ids)], ["system_id"], ["__count"]))
+        for system in self:
+            system.inbound_count = counts.get(system, 0)
+
+    @api.constrains("relay_sources", "inbound_max_bytes")
+    def _check_inbound_settings(self):
+        for system in self:
+            bad = [code for code in parse_relay_sources(system.relay_sources) if not CODE_RE.match(code)]
+            if bad:
+                raise ValidationError(_("Relay sources of %(system)s: %(codes)s is not a system code (lowercase "
+                                        "letters, digits, '_' and '-').", system=system.display_name,
+                                        codes=", ".join(bad)))
+            if system.inbound_max_bytes < 1024:
+                raise ValidationError(_("The inbound size limit of %(system)s must be at least 1024 bytes.",
+                                        system=system.display_name))
+
+    def _health(self):
+        """What ``GET /sync/<code>/health`` answers: the outgoing queue of this system."""
+        self.ensure_one()
+        self.env["sync.message"].flush_model()
+        stats = self._queue_stats()[self.id]
+        age = stats["oldest_pending_age_s"]
+        return {
+            "system": self.code,
+            "counts": stats["counts"],
+            "oldest_pending_age_s": round(age, 3) if age is not None else None,
+            "last_error": stats["last_error"],
+        }
+
+    def action_view_inbound_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sync_queue.sync_inbound_message_action")
+        action["domain"] = [("system_id", "=", self.id)]
+        action["context"] = {}
+        return action
 
     def _queue_stats(self):
         """``{system id: {counts, oldest_pending_age_s, done_last_hour, last_error}}`` in a few queries."""

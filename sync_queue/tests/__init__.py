@@ -1,3 +1,4 @@
 from . import test_menus
 from . import test_capture
 from . import test_send
+from . import test_inbound

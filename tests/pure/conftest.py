@@ -28,3 +28,4 @@ def load_lib(addon):
 
 load_lib("sync_base")
 load_lib("sync_mapping")
+load_lib("sync_queue")

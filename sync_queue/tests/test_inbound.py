@@ -1,0 +1,308 @@
+"""The inbound protocol over real HTTP: /sync/<code>/messages, /acks and /health."""
+
+import json
+import uuid
+
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.sync_base.lib import envelope as envelope_lib
+
+
+@tagged("post_install", "-at_install")
+class TestInbound(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.inbound_user = cls.env["res.users"].create({
+            "name": "Shop connector", "login": "shop_connector",
+            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id,
+                                  cls.env.ref("sync_base.group_sync_user").id])],
+        })
+        System = cls.env["sync.system"]
+        cls.shop = System.create({"name": "Shop", "code": "shop", "transport": "test", "batch_size": 3,
+                                  "user_id": cls.inbound_user.id})
+        cls.broker = System.create({"name": "Broker", "code": "broker", "transport": "test",
+                                    "user_id": cls.inbound_user.id, "relay_sources": "shop_eu, shop_us"})
+        cls.erp = System.create({"name": "ERP", "code": "erp", "transport": "test"})
+        cls.shop_eu = System.create({"name": "Shop EU", "code": "shop_eu", "transport": "test"})
+        cls.shop_token = cls.shop._generate_inbound_token()
+        cls.broker_token = cls.broker._generate_inbound_token()
+        cls.library = cls.env["sync.library"].create({"name": "Contacts", "slug": "contacts"})
+        cls.contact_type = cls.env["sync.data.type"].create({
+            "name": "Contacts", "library_id": cls.library.id,
+            "model_id": cls.env["ir.model"]._get("res.partner").id,
+            "system_ids": [(6, 0, (cls.shop | cls.broker | cls.erp | cls.shop_eu).ids)],
+            "accept_inbound": True, "delete_mode": "archive",
+            "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name"}),
+                         (0, 0, {"line_type": "field", "value": "ref", "name": "ref", "primary": True}),
+                         (0, 0, {"line_type": "field", "value": "email", "name": "email"})],
+        })
+        cls.contact_type.action_generate_schema()
+        cls.message_type = cls.contact_type.message_type
+
+    # ------------------------------------------------------------------
+    def envelope(self, ref="C1", name="Ada", source="shop", operation="upsert", **payload):
+        return envelope_lib.build(self.message_type, operation, source, ["main"], "res.partner",
+                                  abs(hash(ref)) % 100000 + 1, {"ref": ref, "name": name, **payload})
+
+    def post(self, path, body, token=None, content_type="application/json", raw=None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        if token is not False:
+            headers["Authorization"] = f"Bearer {token or self.shop_token}"
+        data = raw if raw is not None else json.dumps(body).encode()
+        return self.url_open(path, data=data, headers=headers)
+
+    def partners(self, ref):
+        return self.env["res.partner"].with_context(active_test=False).search([("ref", "=", ref)])
+
+    def counts(self):
+        self.env.flush_all()
+        return (self.env["sync.inbound.message"].search_count([]), self.env["sync.response"].search_count([]),
+                self.env["res.partner"].with_context(active_test=False).search_count([]),
+                self.env["sync.binding"].search_count([]))
+
+    # ------------------------------------------------------------------
+    def test_valid_envelope_applied_once_even_when_posted_twice(self):
+        envelope = self.envelope(email="ada@example.com")
+        first = self.post("/sync/shop/messages", envelope)
+        self.assertEqual(first.status_code, 200, first.text)
+        answer = first.json()
+        partner = self.partners("C1")
+        self.assertEqual(len(partner), 1)
+        self.assertEqual(partner.email, "ada@example.com")
+        self.assertEqual(answer, {"message_id": envelope["id"], "status": "done", "permanent": False, "reason": None,
+                                  "remote_model": "res.partner", "remote_ref": str(partner.id)})
+        binding = self.env["sync.binding"].search([("system_id", "=", self.shop.id)])
+        self.assertEqual(binding.remote_ref, f"shop/res.partner/{envelope['record']['id']}")
+        self.assertEqual(binding.res_id, partner.id)
+        before = self.counts()
+        second = self.post("/sync/shop/messages", envelope)
+        self.assertEqual((second.status_code, second.json()), (200, answer))
+        self.assertEqual(self.counts(), before)
+        inbound = self.env["sync.inbound.message"].search([("message_uuid", "=", envelope["id"])])
+        self.assertEqual((inbound.state, inbound.attempt_count, inbound.res_id), ("done", 1, partner.id))
+        self.assertEqual(inbound.system_id, self.shop)
+
+    def test_conflicting_replay_gets_409(self):
+        envelope = self.envelope()
+        self.assertEqual(self.post("/sync/shop/messages", envelope).status_code, 200)
+        before = self.counts()
+        changed = dict(envelope, payload={"ref": "C1", "name": "Someone else"})
+        response = self.post("/sync/shop/messages", changed)
+        self.assertEqual(response.status_code, 409)
+        self.assertEqual(response.json()["status"], "error")
+        self.assertTrue(response.json()["permanent"])
+        self.assertEqual(self.counts(), before)
+        self.assertEqual(self.partners("C1").name, "Ada")
+
+    def test_batch_with_one_bad_envelope_applies_the_others(self):
+        good1, good2 = self.envelope("B1", "One"), self.envelope("B2", "Two")
+        bad = self.envelope("B3", "Three")
+        bad["payload"]["email"] = 42  # the schema wants a string
+        response = self.post("/sync/shop/messages", [good1, bad, good2])
+        self.assertEqual(response.status_code, 200)
+        answers = response.json()
+        self.assertEqual([a["status"] for a in answers], ["done", "error", "done"])
+        self.assertEqual([a["message_id"] for a in answers], [good1["id"], bad["id"], good2["id"]])
+        self.assertTrue(answers[1]["permanent"])
+        self.assertIn("email", answers[1]["reason"])
+        self.assertTrue(self.partners("B1") and self.partners("B2"))
+        self.assertFalse(self.partners("B3"))
+        failed = self.env["sync.inbound.message"].search([("message_uuid", "=", bad["id"])])
+        self.assertEqual(failed.state, "failed")
+
+    def test_single_envelope_statuses(self):
+        unknown_type = dict(self.envelope("U1"), type="contacts.nothing")
+        response = self.post("/sync/shop/messages", unknown_type)
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("contacts.nothing", response.json()["reason"])
+        bad_version = dict(self.envelope("U2"), version=7)
+        response = self.post("/sync/shop/messages", bad_version)
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("version", response.json()["reason"])
+        self.assertFalse(self.partners("U1") | self.partners("U2"))
+
+    def test_refusals_write_nothing(self):
+        before = self.counts()
+        envelope = self.envelope("R1")
+        too_many = [self.envelope(f"R{i}") for i in range(4)]  # batch_size is 3
+        cases = [
+            ("malformed json", {"raw": b'{"id": '}, 400, "malformed_json"),
+            ("bad body", {"body": "just a string"}, 400, "bad_body"),
+            ("too deep", {"body": json.loads("[" * 40 + "]" * 40)}, 400, "too_deep"),
+            ("no token", {"body": envelope, "token": False}, 401, "unauthorized"),
+            ("wrong token", {"body": envelope, "token": "sync_wrongtoken_0123456789abcdef"}, 401, "unauthorized"),
+            ("other system's token", {"body": envelope, "token": self.broker_token}, 401, "unauthorized"),
+            ("too large", {"raw": b" " * 2048 + json.dumps(envelope).encode(), "size": 1024}, 413, "too_large"),
+            ("too many", {"body": too_many}, 413, "too_many"),
+            ("content type", {"body": envelope, "content_type": "text/plain"}, 415, "bad_content_type"),
+        ]
+        for label, kwargs, status, code in cases:
+            with self.subTest(label):
+                size = kwargs.pop("size", None)
+                if size:
+                    self.shop.inbound_max_bytes = size
+                response = self.post("/sync/shop/messages", kwargs.pop("body", None), **kwargs)
+                self.shop.inbound_max_bytes = 1024 * 1024
+                self.assertEqual(response.status_code, status, response.text)
+                self.assertEqual(response.headers["Content-Type"].split(";")[0], "application/json")
+                error = response.json()["error"]
+                self.assertEqual(error["code"], code)
+                self.assertTrue(error["message"])
+                self.assertEqual(self.counts(), before)
+        # an unknown code answers exactly as a wrong token does
+        unknown = self.post("/sync/nobody/messages", envelope)
+        wrong = self.post("/sync/shop/messages", envelope, token="sync_wrongtoken_0123456789abcdef")
+        self.assertEqual((unknown.status_code, unknown.json()), (wrong.status_code, wrong.json()))
+        self.assertEqual(self.counts(), before)
+
+    def test_expired_revoked_archived_and_paused(self):
+        envelope = self.envelope("P1")
+        token = self.shop.token_ids
+        token.action_revoke()
+        self.assertEqual(self.post("/sync/shop/messages", envelope).status_code, 401)
+        fresh = self.shop._generate_inbound_token(expires_at="2000-01-01 00:00:00")
+        self.assertEqual(self.post("/sync/shop/messages", envelope, token=fresh).status_code, 401)
+        valid = self.shop._generate_inbound_token()
+        self.shop.paused = True
+        response = self.post("/sync/shop/messages", envelope, token=valid)
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response.json()["error"]["code"], "paused")
+        self.assertTrue(int(response.headers["Retry-After"]) > 0)
+        self.shop.paused = False
+        self.shop.active = False
+        response = self.post("/sync/shop/messages", envelope, token=valid)
+        self.assertEqual((response.status_code, response.json()["error"]["code"]), (403, "archived"))
+        self.assertFalse(self.partners("P1"))
+        self.assertFalse(self.env["sync.inbound.message"].search([]))
+
+    def test_broker_relays_for_allowed_origins_only(self):
+        allowed = self.envelope("E1", "Relayed", source="shop_eu")
+        response = self.post("/sync/broker/messages", allowed, token=self.broker_token)
+        self.assertEqual(response.status_code, 200, response.text)
+        binding = self.env["sync.binding"].search([("system_id", "=", self.broker.id)])
+        self.assertEqual(binding.remote_ref, f"shop_eu/res.partner/{allowed['record']['id']}")
+        # the same record id from another allowed origin is another record: no collision
+        other_origin = self.envelope("E2", "Other origin", source="shop_us")
+        other_origin["record"] = allowed["record"]
+        self.assertEqual(self.post("/sync/broker/messages", other_origin, token=self.broker_token).status_code, 200)
+        self.assertEqual(len(self.env["sync.binding"].search([("system_id", "=", self.broker.id)])), 2)
+        refused = self.envelope("E3", "Smuggled", source="shop_cn")
+        response = self.post("/sync/broker/messages", refused, token=self.broker_token)
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("shop_cn", response.json()["reason"])
+        self.assertFalse(self.partners("E3"))
+        # a shop may not speak for another origin either
+        response = self.post("/sync/shop/messages", self.envelope("E4", source="shop_eu"))
+        self.assertEqual(response.status_code, 422)
+
+    def test_no_message_back_to_the_sender_or_its_origin(self):
+        self.env["sync.change"].search([]).unlink()
+        self.assertEqual(self.post("/sync/shop/messages", self.envelope("N1", "Ping")).status_code, 200)
+        self.assertEqual(self.post("/sync/broker/messages", self.envelope("N2", "Pong", source="shop_eu"),
+                                   token=self.broker_token).status_code, 200)
+        # each request's commit (a savepoint in tests) ran its precommit hooks: the captured changes are there
+        self.env["sync.message"]._cron_create_queue()
+        sent_to = {}
+        for message in self.env["sync.message"].search([]):
+            sent_to.setdefault(message.record_name, set()).add(message.system_id.code)
+        self.assertEqual(sent_to, {"Ping": {"broker", "erp", "shop_eu"}, "Pong": {"shop", "erp"}})
+
+    def test_deletion_follows_delete_mode(self):
+        upsert = self.envelope("D1", "To archive")
+        self.assertEqual(self.post("/sync/shop/messages", upsert).status_code, 200)
+        partner = self.partners("D1")
+        deletion = envelope_lib.build(self.message_type, "delete", "shop", [], "res.partner", upsert["record"]["id"],
+                                      {"ref": "D1"})
+        response = self.post("/sync/shop/messages", deletion)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertFalse(partner.active)
+        self.assertTrue(partner.exists())
+        self.contact_type.delete_mode = "unlink"
+        again = envelope_lib.build(self.message_type, "delete", "shop", [], "res.partner", upsert["record"]["id"],
+                                   {"ref": "D1"})
+        self.assertEqual(self.post("/sync/shop/messages", again).status_code, 200)
+        self.assertFalse(partner.exists())
+        self.assertFalse(self.env["sync.binding"].search([("system_id", "=", self.shop.id)]))
+        # deleting what is not there is done: a replayed deletion succeeds
+        gone = envelope_lib.build(self.message_type, "delete", "shop", [], "res.partner", 999, {"ref": "nothing"})
+        self.assertEqual(self.post("/sync/shop/messages", gone).json()["status"], "done")
+
+    def test_transient_failure_retried_by_replay_and_by_button(self):
+        self.shop.user_id = False
+        envelope = self.envelope("T1", "Later")
+        response = self.post("/sync/shop/messages", envelope)
+        self.assertEqual(response.status_code, 503)
+        self.assertFalse(response.json()["permanent"])
+        inbound = self.env["sync.inbound.message"].search([("message_uuid", "=", envelope["id"])])
+        self.assertEqual(inbound.state, "retry")
+        self.shop.user_id = self.inbound_user
+        self.assertEqual(self.post("/sync/shop/messages", envelope).status_code, 200)
+        self.assertEqual(inbound.state, "done")
+        self.assertEqual(inbound.attempt_count, 2)
+        self.assertEqual(len(self.partners("T1")), 1)
+        # the retry button of an incoming message
+        self.shop.user_id = False
+        second = self.envelope("T2", "Button")
+        self.post("/sync/shop/messages", second)
+        failed = self.env["sync.inbound.message"].search([("message_uuid", "=", second["id"])])
+        self.shop.user_id = self.inbound_user
+        failed.action_retry()
+        self.assertEqual(failed.state, "done")
+        self.assertTrue(self.partners("T2"))
+
+    def test_accept_inbound_is_unique_per_type_and_system(self):
+        with self.assertRaises(Exception) as caught:
+            self.contact_type.copy({"name": "Contacts again", "accept_inbound": True})
+        self.assertIn("only one may", str(caught.exception))
+
+    # ------------------------------------------------------------------
+    def test_acks(self):
+        self.shop.batch_size = 10
+        message = self.env["sync.message"].create({
+            "system_id": self.shop.id, "data_type_id": self.contact_type.id, "model": "res.partner",
+            "res_id": self.inbound_user.partner_id.id, "operation": "upsert", "state": "sent",
+        })
+        other = self.env["sync.message"].create({
+            "system_id": self.erp.id, "data_type_id": self.contact_type.id, "model": "res.partner",
+            "res_id": self.inbound_user.partner_id.id, "operation": "upsert", "state": "sent",
+        })
+        acks = [
+            {"message_id": message.uuid, "status": "done", "remote_model": "res.partner", "remote_ref": "77"},
+            {"message_id": other.uuid, "status": "done"},
+            {"message_id": str(uuid.uuid4()), "status": "done"},
+            {"message_id": message.uuid, "status": "done", "remote_model": "res.partner", "remote_ref": "77"},
+            {"status": "done"},
+        ]
+        response = self.post("/sync/shop/acks", acks)
+        self.assertEqual(response.status_code, 200, response.text)
+        results = [item["result"] for item in response.json()]
+        self.assertEqual(results, ["applied", "unknown", "unknown", "duplicate", "unknown"])
+        self.assertIn("message_id", response.json()[4]["error"])
+        self.assertEqual(message.state, "done")
+        self.assertEqual(other.state, "sent")
+        binding = self.env["sync.binding"].search([("system_id", "=", self.shop.id)])
+        self.assertEqual((binding.remote_ref, binding.res_id), ("77", self.inbound_user.partner_id.id))
+        self.assertEqual(len(message.response_ids), 2)
+        # a negative one, alone
+        failing = message.copy({"state": "sent"})
+        response = self.post("/sync/shop/acks", {"message_id": failing.uuid, "status": "error", "permanent": True,
+                                                 "reason": "no such customer"})
+        self.assertEqual(response.json(), {"message_id": failing.uuid, "result": "applied"})
+        self.assertEqual(failing.state, "failed")
+        self.assertIn("no such customer", failing.last_error)
+
+    def test_health(self):
+        self.env["sync.message"].create({
+            "system_id": self.shop.id, "data_type_id": self.contact_type.id, "model": "res.partner",
+            "res_id": self.inbound_user.partner_id.id, "operation": "upsert",
+        })
+        response = self.url_open("/sync/shop/health", headers={"Authorization": f"Bearer {self.shop_token}"})
+        self.assertEqual(response.status_code, 200, response.text)
+        health = response.json()
+        self.assertEqual(health["system"], "shop")
+        self.assertEqual(health["counts"], {"pending": 1})
+        self.assertGreaterEqual(health["oldest_pending_age_s"], 0)
+        self.assertIsNone(health["last_error"])
+        self.assertEqual(self.url_open("/sync/shop/health").status_code, 401)
