@@ -252,6 +252,15 @@ class TestInbound(HttpCase):
         self.assertEqual(failed.state, "done")
         self.assertTrue(self.partners("T2"))
 
+    def test_vacuum_keeps_incoming_messages_for_the_configured_days(self):
+        old, recent = self.envelope("V1"), self.envelope("V2")
+        self.post("/sync/shop/messages", [old, recent])
+        Inbound = self.env["sync.inbound.message"]
+        Inbound.search([("message_uuid", "=", old["id"])]).received_at = "2000-01-01 00:00:00"
+        self.env["ir.config_parameter"].set_param("sync_queue.inbound_keep_days", 3)
+        self.env["sync.message"]._cron_vacuum()
+        self.assertEqual(Inbound.search([]).mapped("message_uuid"), [recent["id"]])
+
     def test_accept_inbound_is_unique_per_type_and_system(self):
         with self.assertRaises(Exception) as caught:
             self.contact_type.copy({"name": "Contacts again", "accept_inbound": True})

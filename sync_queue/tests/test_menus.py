@@ -11,6 +11,7 @@ class TestMenus(ActionViewsMixin, TransactionCase):
         incoming = self.env.ref("sync_queue.sync_queue_incoming_menu")
         self.assertEqual((outgoing | incoming).parent_id, queue)
         self.assertEqual(self.env.ref("sync_queue.sync_message_menu").parent_id, outgoing)
+        self.assertEqual(self.env.ref("sync_queue.sync_inbound_message_menu").parent_id, incoming)
 
     def test_action_views_open(self):
         self.assert_action_views_open("sync_queue")
