@@ -125,7 +125,7 @@ def _at_once(call, count):
         try:
             barrier.wait(30)
             results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
