@@ -101,6 +101,13 @@ def parse_body(raw, max_bytes=DEFAULT_MAX_BYTES, max_depth=MAX_DEPTH):
         raise InboundError(400, "malformed_json", f"the body is not valid UTF-8 JSON: {exc}") from None
     if _depth(value, max_depth) > max_depth:
         raise InboundError(400, "too_deep", f"the body is nested deeper than {max_depth} levels")
+    try:
+        # NaN, Infinity, numbers past a double, lone surrogates and NUL parse, but cannot be stored
+        canonical = json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise InboundError(400, "malformed_json", f"the body holds a value JSON cannot carry: {exc}") from None
+    if b"\x00" in canonical or b"\\u0000" in canonical:
+        raise InboundError(400, "malformed_json", "the body holds a NUL character")
     return value
 
 
@@ -135,11 +142,14 @@ def ack_item(item):
     remote_model = item.get("remote_model")
     if remote_model is not None and not isinstance(remote_model, str):
         return None, "'remote_model' must be a string"
+    permanent = item.get("permanent", False)
+    if not isinstance(permanent, bool) and permanent is not None:
+        return None, f"'permanent' must be true or false, got {permanent!r}"
     reason = item.get("reason")
     return {
         "message_id": message_id,
         "status": status,
-        "permanent": bool(item.get("permanent")),
+        "permanent": bool(permanent),
         "reason": None if reason is None else str(reason),
         "remote_model": remote_model,
         "remote_ref": None if remote_ref is None else str(remote_ref),

@@ -110,7 +110,7 @@ class SyncDataType(models.Model):
     # ------------------------------------------------------------------
     # Inbound
     # ------------------------------------------------------------------
-    @api.constrains("accept_inbound", "enabled", "system_ids", "library_id", "schema_id")
+    @api.constrains("accept_inbound", "enabled", "system_ids", "library_id", "schema_id", "message_type")
     def _check_accept_inbound(self):
         for data_type in self.filtered(lambda t: t.accept_inbound and t.enabled):
             for system in data_type.system_ids:
@@ -145,14 +145,16 @@ class SyncDataType(models.Model):
         if not record:
             record = self._find_by_primary(payload)
         if not record:
-            binding.unlink()
+            binding.filtered(lambda b: b.model == self.model_name).unlink()
             return record
         if self.delete_mode == "archive":
             if record.active:
                 record.active = False
         else:
+            # only the caller's binding: the other targets still need theirs to get the deletion
             self.env["sync.binding"].sudo().search(
-                [("model", "=", self.model_name), ("res_id", "=", record.id)]).unlink()
+                [("system_id", "=", system.id), ("model", "=", self.model_name), ("res_id", "=", record.id)]
+            ).unlink()
             record.unlink()
         return record
 

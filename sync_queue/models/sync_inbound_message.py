@@ -13,11 +13,14 @@ from ..lib.inbound import parse_relay_sources
 
 _logger = logging.getLogger(__name__)
 
-# errors another try can get past: the sender is told "permanent": false
+# errors another try can get past: the sender is told "permanent": false (a unique violation under
+# repeatable read is a concurrent transaction that inserted the same key first)
 TRANSIENT_DB_ERRORS = (
     psycopg2.errors.SerializationFailure,
     psycopg2.errors.DeadlockDetected,
     psycopg2.errors.LockNotAvailable,
+    psycopg2.errors.QueryCanceled,
+    psycopg2.errors.UniqueViolation,
 )
 PERMANENT_ERRORS = (UserError, ValidationError, AccessError, MissingError, psycopg2.IntegrityError,
                     psycopg2.DataError)
@@ -106,6 +109,8 @@ class SyncInboundMessage(models.Model):
         except envelope_lib.EnvelopeError as exc:
             _logger.info("Refused an envelope of %s: %s", system.code, exc)
             return 422, self._answer(message_id, "error", permanent=True, reason=str(exc))
+        # ids are UUIDs: one id whatever its case
+        envelope["id"] = envelope["id"].lower()
         fingerprint = envelope_lib.fingerprint(envelope)
         existing = self.sudo().search([("system_id", "=", system.id), ("message_uuid", "=", envelope["id"])])
         if existing and existing.fingerprint != fingerprint:
@@ -214,6 +219,8 @@ class SyncInboundMessage(models.Model):
                                  system=system.code))
         origins = system | self.env["sync.system"].sudo().search([("code", "=", source)])
         applier = data_type.with_user(system.user_id).with_context(sync_origin_system_ids=origins.ids)
+        if system.company_id:
+            applier = applier.with_company(system.company_id)
         remote_ref = (envelope["record"]["model"], self._remote_ref(envelope))
         if envelope["operation"] == "delete":
             return data_type, applier._apply_inbound_deletion(system, envelope["payload"], remote_ref)
@@ -233,9 +240,12 @@ class SyncInboundMessage(models.Model):
         return count
 
     def action_retry(self):
-        """Apply again incoming messages that failed on a transient error."""
+        """Apply again incoming messages that failed on a transient error (managers only)."""
+        if not self.env.user.has_group("sync_base.group_sync_manager"):
+            raise AccessError(_("Only synchronization managers can apply incoming messages again."))
         retried = 0
-        for message in self.filtered(lambda m: m.state == "retry"):
+        for message in self.filtered(lambda m: m.state == "retry" and m.system_id.active
+                                     and not m.system_id.paused):
             message.sudo()._apply_received(message.system_id, json.loads(message.envelope))
             retried += 1
         return {

@@ -185,6 +185,10 @@ class SyncMessage(models.Model):
             previous = by_record.get((model, res_id))
             if previous and previous[0] == "create" and operation == "write":
                 operation = "create"
+            if previous:
+                # a system is spared only when every change came from it: a local edit goes everywhere
+                common = set((previous[2] or "").split(",")) & set((origin or "").split(",")) - {""}
+                origin = ",".join(sorted(common)) or None
             by_record[(model, res_id)] = (operation, payload, origin)
         groups = {}
         for (model, res_id), (operation, payload, origin) in by_record.items():

@@ -33,7 +33,9 @@ class SyncResponse(models.Model):
             message.invalidate_recordset()
         if not message:
             result = "unknown"
-        elif message.state not in ("sending", "sent", "retry"):
+        elif message.state not in ("sending", "sent", "retry") and not (
+            message.state == "failed" and ack.get("status") == "done"
+        ):
             result = "duplicate"
         else:
             result = "applied"

@@ -3,6 +3,7 @@
 import json
 import uuid
 
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.sync_base.lib import envelope as envelope_lib
@@ -260,6 +261,34 @@ class TestInbound(HttpCase):
         self.env["ir.config_parameter"].set_param("sync_queue.inbound_keep_days", 3)
         self.env["sync.message"]._cron_vacuum()
         self.assertEqual(Inbound.search([]).mapped("message_uuid"), [recent["id"]])
+
+    def test_replay_in_another_case_is_the_same_envelope(self):
+        envelope = self.envelope("K1", "Case")
+        self.assertEqual(self.post("/sync/shop/messages", envelope).status_code, 200)
+        upper = dict(envelope, id=envelope["id"].upper())
+        self.assertEqual(self.post("/sync/shop/messages", upper).json()["status"], "done")
+        self.assertEqual(len(self.env["sync.inbound.message"].search([])), 1)
+
+    def test_deletion_keeps_the_bindings_of_other_systems(self):
+        upsert = self.envelope("D2", "Shared")
+        self.post("/sync/shop/messages", upsert)
+        partner = self.partners("D2")
+        self.env["sync.binding"]._bind(self.erp, partner, "res.partner", "900")
+        self.contact_type.delete_mode = "unlink"
+        deletion = envelope_lib.build(self.message_type, "delete", "shop", [], "res.partner", upsert["record"]["id"],
+                                      {"ref": "D2"})
+        self.assertEqual(self.post("/sync/shop/messages", deletion).status_code, 200)
+        self.assertFalse(partner.exists())
+        remaining = self.env["sync.binding"].search([("res_id", "=", partner.id), ("model", "=", "res.partner")])
+        self.assertEqual(remaining.system_id, self.erp)
+
+    def test_only_managers_retry_incoming_messages(self):
+        self.shop.user_id = False
+        envelope = self.envelope("M1")
+        self.post("/sync/shop/messages", envelope)
+        failed = self.env["sync.inbound.message"].search([("message_uuid", "=", envelope["id"])])
+        with self.assertRaises(AccessError):
+            failed.with_user(self.inbound_user).action_retry()
 
     def test_accept_inbound_is_unique_per_type_and_system(self):
         with self.assertRaises(Exception) as caught:

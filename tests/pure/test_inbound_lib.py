@@ -89,3 +89,16 @@ def test_error_body_and_relay_sources():
     assert error.headers == {"Retry-After": "300"}
     assert inbound.parse_relay_sources("shop_eu, shop_us\nshop-cn") == ["shop_eu", "shop_us", "shop-cn"]
     assert inbound.parse_relay_sources(False) == []
+
+
+@pytest.mark.parametrize("raw", [b'{"a": NaN}', b'{"a": Infinity}', b'{"a": 1e400}', b'{"a": "\\ud800"}',
+                                 b'{"a": "nul\\u0000"}'])
+def test_values_that_cannot_be_stored_are_malformed(raw):
+    assert refused(inbound.parse_body, raw) == (400, "malformed_json")
+
+
+def test_ack_permanent_must_be_a_boolean():
+    ack, problem = inbound.ack_item({"message_id": "m", "status": "error", "permanent": "false"})
+    assert ack is None and "permanent" in problem
+    ack, _problem = inbound.ack_item({"message_id": "m", "status": "error", "permanent": True})
+    assert ack["permanent"] is True
