@@ -11,5 +11,8 @@
     "installable": True,
     "depends": ["sync_queue"],
     "external_dependencies": {"python": ["requests"]},
-    "data": [],
+    "data": [
+        "views/sync_system_views.xml",
+        "views/sync_data_type_views.xml",
+    ],
 }

@@ -1,4 +1,15 @@
-from odoo import fields, models
+import threading
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..lib.client import PROTOCOLS, OdooRpcClient
+
+# {(database, system id): (configuration key, client)}: connections kept per server process
+_POOL = {}
+_POOL_LOCK = threading.Lock()
+CONFIG_FIELDS = ("rpc_protocol", "rpc_host", "rpc_port", "rpc_database", "rpc_login", "rpc_password",
+                 "rpc_verify_tls", "rpc_pool_size", "timeout", "active")
 
 
 class SyncSystem(models.Model):
@@ -9,3 +20,90 @@ class SyncSystem(models.Model):
         # Uninstalling the transport archives its systems and keeps their queue.
         ondelete={"rpc": lambda systems: systems._on_transport_uninstalled()},
     )
+    rpc_protocol = fields.Selection(
+        [("xmlrpc", "XML-RPC"), ("xmlrpcs", "XML-RPCS (TLS)"), ("jsonrpc", "JSON-RPC"),
+         ("jsonrpcs", "JSON-RPCS (TLS)")],
+        string="Protocol", default="jsonrpcs", tracking=True,
+    )
+    rpc_host = fields.Char(string="Host", tracking=True)
+    rpc_port = fields.Integer(string="Port", default=443, tracking=True)
+    rpc_database = fields.Char(string="Database", tracking=True)
+    rpc_login = fields.Char(string="Login", tracking=True)
+    rpc_password = fields.Char(
+        string="Password or API Key", groups="sync_base.group_sync_manager", copy=False,
+        help="Sent with every call; an API key of an ordinary internal user is enough.",
+    )
+    rpc_verify_tls = fields.Boolean(string="Verify TLS Certificate", default=True, tracking=True)
+    rpc_pool_size = fields.Integer(string="Connections per Server Process", default=4, tracking=True)
+    rpc_mode = fields.Selection(
+        [("plain", "Plain Odoo (ordinary RPC calls)"), ("suite", "Suite (the remote runs this suite)")],
+        string="Mode", default="plain", required=True, tracking=True,
+    )
+    rpc_remote_token = fields.Char(
+        string="Remote Inbound Token", groups="sync_base.group_sync_manager", copy=False,
+        help="Suite mode: the token the remote database generated for this database's code.",
+    )
+
+    @api.constrains("transport", "rpc_host", "rpc_port", "rpc_pool_size", "rpc_protocol")
+    def _check_rpc(self):
+        for system in self.filtered(lambda s: s.transport == "rpc"):
+            if system.rpc_protocol not in PROTOCOLS:
+                raise ValidationError(_("System %(name)s: choose an RPC protocol.", name=system.display_name))
+            if not 0 < system.rpc_port < 65536:
+                raise ValidationError(_("System %(name)s: the port must be between 1 and 65535.",
+                                        name=system.display_name))
+            if not 1 <= system.rpc_pool_size <= 64:
+                raise ValidationError(_("System %(name)s: keep 1 to 64 connections per server process.",
+                                        name=system.display_name))
+
+    # ------------------------------------------------------------------
+    # The connection pool
+    # ------------------------------------------------------------------
+    def _rpc_config(self):
+        self.ensure_one()
+        system = self.sudo()
+        return tuple(system[name] for name in CONFIG_FIELDS)
+
+    def _rpc_client(self):
+        """The pooled client of this system, made again when its configuration changed."""
+        self.ensure_one()
+        key = (self.env.cr.dbname, self.id)
+        config = self._rpc_config()
+        with _POOL_LOCK:
+            entry = _POOL.get(key)
+            if entry and entry[0] == config:
+                return entry[1]
+            if entry:
+                entry[1].close()
+            system = self.sudo()
+            missing = [label for name, label in (("rpc_host", _("host")), ("rpc_database", _("database")),
+                                                 ("rpc_login", _("login")), ("rpc_password", _("password")))
+                       if not system[name]]
+            if missing:
+                raise ValidationError(_("System %(name)s: the RPC %(missing)s is not set.", name=self.display_name,
+                                        missing=", ".join(missing)))
+            client = OdooRpcClient(
+                system.rpc_protocol, system.rpc_host, system.rpc_port, system.rpc_database, system.rpc_login,
+                system.rpc_password, timeout=system.timeout or 30.0, verify_tls=system.rpc_verify_tls,
+                pool_size=system.rpc_pool_size,
+            )
+            _POOL[key] = (config, client)
+            return client
+
+    def _rpc_close(self):
+        """Close the pooled connections of these systems (archived, deleted or reconfigured)."""
+        with _POOL_LOCK:
+            for system in self:
+                entry = _POOL.pop((self.env.cr.dbname, system.id), None)
+                if entry:
+                    entry[1].close()
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "active" in vals and not vals["active"]:
+            self._rpc_close()
+        return result
+
+    def unlink(self):
+        self._rpc_close()
+        return super().unlink()

@@ -105,6 +105,29 @@ def start_server():
         server.stop()
 
 
+PLAIN_TEMPLATE = "sync_e2e_plain_template"
+
+
+@pytest.fixture
+def make_plain_database(cluster):
+    """Factory: a fresh database with Odoo's ``base`` only (nothing of the suite); dropped after the test."""
+    if not cluster.db_exists(PLAIN_TEMPLATE):
+        OdooInstance(cluster, PLAIN_TEMPLATE, with_test_addons=False).install(["base"])
+    created = []
+
+    def make(label):
+        name = f"e2e_{label}_{uuid.uuid4().hex[:6]}"
+        cluster.copy_db(PLAIN_TEMPLATE, name)
+        instance = OdooInstance(cluster, name, with_test_addons=False)
+        created.append(instance)
+        return instance
+
+    yield make
+    for instance in created:
+        cluster.drop_db(instance.dbname)
+        shutil.rmtree(instance.data_dir, ignore_errors=True)
+
+
 @pytest.fixture
 def source_target(make_database, start_server):
     """Two databases with the suite, each served by its own Odoo process with a database filter."""

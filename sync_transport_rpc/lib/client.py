@@ -1,0 +1,215 @@
+"""A client of Odoo's external API over XML-RPC(S) or JSON-RPC(S); nothing here imports odoo.
+
+Every call goes through :meth:`OdooRpcClient._request`, the transport's one
+network choke point, always with a timeout, over a pooled keep-alive
+``requests`` session.  Calls are stateless ``execute_kw``: an API key cannot
+open a web session, and each call is checked on its own by the remote Odoo.
+
+Failures are :class:`RpcError` with a ``kind``:
+
+``transient``
+    connection refused, timeouts, HTTP 5xx, concurrency errors of the remote
+    database: another try can succeed;
+``auth``
+    the login, password or API key, or the database, was refused;
+``permanent``
+    access errors, validation errors, unknown fields or models: retrying the
+    same call cannot help.
+"""
+
+import itertools
+import json
+import xmlrpc.client
+
+import requests
+from requests.adapters import HTTPAdapter
+
+__all__ = ["PROTOCOLS", "OdooRpcClient", "RpcError", "classify_remote_error"]
+
+PROTOCOLS = {
+    "xmlrpc": ("http", "xmlrpc"),
+    "xmlrpcs": ("https", "xmlrpc"),
+    "jsonrpc": ("http", "jsonrpc"),
+    "jsonrpcs": ("https", "jsonrpc"),
+}
+TRANSIENT_MARKERS = (
+    "could not serialize access",
+    "deadlock detected",
+    "lock not available",
+    "could not obtain lock",
+    "concurrent update",
+    "serializationfailure",
+    "too many connections",
+)
+
+
+class RpcError(Exception):
+    """A failed call: ``kind`` is ``transient``, ``auth`` or ``permanent``; ``remote`` the remote's message."""
+
+    def __init__(self, kind, message, remote=None):
+        super().__init__(message)
+        self.kind = kind
+        self.remote = remote
+
+    @property
+    def transient(self):
+        return self.kind == "transient"
+
+
+def classify_remote_error(name, message):
+    """The ``kind`` of an error the remote Odoo raised: its exception ``name`` and ``message``."""
+    text = f"{name or ''} {message or ''}".lower()
+    if any(marker in text for marker in TRANSIENT_MARKERS):
+        return "transient"
+    if "accessdenied" in text.replace(".", "").replace(" ", "") or "access denied" in text:
+        return "auth"
+    return "permanent"
+
+
+class OdooRpcClient:
+    """Calls to one remote Odoo database as one user.
+
+    ``password`` is a password or an API key; it is sent with every call and
+    never appears in an error message or a log line.
+    """
+
+    def __init__(self, protocol, host, port, database, login, password, timeout=30.0, verify_tls=True,
+                 pool_size=4):
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {protocol!r} (expected one of {', '.join(PROTOCOLS)})")
+        if not timeout or timeout <= 0:
+            raise ValueError("every call needs a positive timeout")
+        scheme, self.kind = PROTOCOLS[protocol]
+        self.base_url = f"{scheme}://{host}:{int(port)}"
+        self.database = database
+        self.login = login
+        self._password = password
+        self.timeout = float(timeout)
+        self.verify_tls = verify_tls
+        self._uid = None
+        self._ids = itertools.count(1)
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(int(pool_size or 1), 1))
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def close(self):
+        """Close the pooled connections."""
+        self.session.close()
+
+    # ------------------------------------------------------------------
+    def _request(self, method, path, data=None, content_type=None, headers=None, accept_statuses=()):
+        """The one network call of the transport, always with the timeout; network failures become
+        :class:`RpcError`.
+
+        Returns the body, or ``(status, body)`` when ``accept_statuses`` lists
+        statuses the caller reads itself."""
+        all_headers = dict(headers or {})
+        if content_type:
+            all_headers["Content-Type"] = content_type
+        try:
+            response = self.session.request(method, self.base_url + path, data=data, headers=all_headers,
+                                            timeout=self.timeout, verify=self.verify_tls)
+        except requests.exceptions.SSLError as exc:
+            raise RpcError("permanent", f"TLS check of {self.base_url} failed: {exc}") from None
+        except requests.exceptions.Timeout:
+            raise RpcError("transient", f"{self.base_url} did not answer within {self.timeout:g} s") from None
+        except requests.exceptions.ConnectionError as exc:
+            raise RpcError("transient", f"cannot reach {self.base_url}: {type(exc).__name__}") from None
+        if response.status_code in accept_statuses:
+            return response.status_code, response.content
+        if response.status_code >= 500 or response.status_code in (429, 502, 503, 504):
+            raise RpcError("transient", f"{self.base_url}{path} answered HTTP {response.status_code}")
+        if response.status_code == 404:
+            raise RpcError("permanent", f"{self.base_url}{path} does not exist (HTTP 404): is it an Odoo server?")
+        if response.status_code >= 300 or accept_statuses:
+            raise RpcError("permanent", f"{self.base_url}{path} answered HTTP {response.status_code}")
+        return response.content
+
+    def call(self, service, method, *args):
+        """Call ``service.method(*args)`` on the remote server."""
+        if self.kind == "jsonrpc":
+            return self._call_jsonrpc(service, method, args)
+        return self._call_xmlrpc(service, method, args)
+
+    def _call_jsonrpc(self, service, method, args):
+        payload = json.dumps({"jsonrpc": "2.0", "method": "call", "id": next(self._ids),
+                              "params": {"service": service, "method": method, "args": list(args)}})
+        raw = self._request("POST", "/jsonrpc", payload.encode(), "application/json")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise RpcError("transient", f"{self.base_url}/jsonrpc answered something that is not JSON") from None
+        error = body.get("error")
+        if error:
+            data = error.get("data") or {}
+            name, message = data.get("name") or "", data.get("message") or error.get("message") or ""
+            raise RpcError(classify_remote_error(name, message), f"{name}: {message}".strip(": "), remote=message)
+        return body.get("result")
+
+    def _call_xmlrpc(self, service, method, args):
+        payload = xmlrpc.client.dumps(tuple(args), method, allow_none=True).encode()
+        raw = self._request("POST", f"/xmlrpc/2/{service}", payload, "text/xml")
+        try:
+            return xmlrpc.client.loads(raw, use_builtin_types=True)[0][0]
+        except xmlrpc.client.Fault as fault:
+            text = fault.faultString or ""
+            first = text.strip().splitlines()[-1] if text.strip() else str(fault.faultCode)
+            raise RpcError(classify_remote_error(str(fault.faultCode), text), first, remote=first) from None
+        except (xmlrpc.client.ResponseError, ValueError, IndexError):
+            raise RpcError("transient", f"{self.base_url} answered something that is not XML-RPC") from None
+
+    def post_envelopes(self, own_code, token, envelopes):
+        """Post envelopes to a remote suite's ``/sync/<own_code>/messages``; return its answers, in order.
+
+        The protocol's own statuses are answers, not failures: 200 (per
+        envelope answers), 409, 422 and 503 for a single envelope; a refusal
+        of the request (401, 403, 413, 415, 400) fails every envelope.
+        """
+        status, raw = self._request(
+            "POST", f"/sync/{own_code}/messages", json.dumps(envelopes).encode(), "application/json",
+            headers={"Authorization": f"Bearer {token}"}, accept_statuses=(200, 400, 401, 403, 409, 413, 415, 422, 503),
+        )
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise RpcError("transient", f"{self.base_url} answered something that is not JSON") from None
+        if isinstance(body, dict) and "error" in body:
+            error = body["error"] or {}
+            kind = "transient" if status == 503 else ("auth" if status in (401, 403) else "permanent")
+            raise RpcError(kind, f"{self.base_url} refused the request ({status} {error.get('code')}): "
+                                 f"{error.get('message')}", remote=error.get("message"))
+        answers = body if isinstance(body, list) else [body]
+        if len(answers) != len(envelopes):
+            raise RpcError("transient", f"{self.base_url} answered {len(answers)} results for {len(envelopes)} "
+                                        "envelopes")
+        return answers
+
+    def get_health(self, own_code, token):
+        """``(status, body)`` of the remote suite's ``GET /sync/<own_code>/health``: checks the token."""
+        return self._request("GET", f"/sync/{own_code}/health", headers={"Authorization": f"Bearer {token}"},
+                             accept_statuses=tuple(range(100, 600)))
+
+    # ------------------------------------------------------------------
+    def version(self):
+        """The remote server's version information (no login)."""
+        return self.call("common", "version")
+
+    @property
+    def uid(self):
+        """The remote user id; the first access logs in."""
+        if self._uid is None:
+            uid = self.call("common", "authenticate", self.database, self.login, self._password, {})
+            if not uid:
+                raise RpcError("auth", f"login {self.login!r} refused by database {self.database!r}")
+            self._uid = uid
+        return self._uid
+
+    def execute(self, model, method, *args, **kwargs):
+        """``execute_kw(model, method, args, kwargs)`` as the configured user."""
+        return self.call("object", "execute_kw", self.database, self.uid, self._password, model, method, list(args),
+                         kwargs)
+
+    def __repr__(self):
+        # never the password
+        return f"<OdooRpcClient {self.kind} {self.base_url} db={self.database!r} login={self.login!r}>"

@@ -1,0 +1,217 @@
+"""Plain mode: apply envelopes to a remote Odoo that has nothing of the suite, with ordinary RPC calls.
+
+Nothing here imports odoo.  Upserts go through the remote model's
+``load()`` (Odoo's import API): one call per batch creates or updates the
+records and their external identifiers (``<module>.<model>_<id>``, the
+module naming this database) in one remote transaction, without
+administrator rights, so a record sent twice is updated, never duplicated.
+
+References (many2one, many2many) are resolved to remote ids: ``{"ref": id}``
+(a binding) as is, primary values (``{"code": "BE"}``) or ``{"name": ...}``
+by a search on the remote.  A reference that cannot be resolved yet fails
+its envelope transiently, naming the record.  Records that reference others
+of the same batch (a parent company, a parent category) go in later passes
+of the same batch, once what they reference exists: a hierarchy arrives
+whole whatever its order.
+"""
+
+import re
+
+from .client import RpcError
+
+__all__ = ["Outcome", "apply_batch", "load_scalar", "xmlid_module", "xmlid_name"]
+
+RELATIONAL = ("many2one", "many2many")
+UNSUPPORTED = ("one2many", "binary", "reference", "many2one_reference", "properties", "properties_definition")
+# enough for any hierarchy a batch carries
+MAX_PASSES = 8
+ISO_DATETIME_RE = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?(?:Z|\+00:00)$")
+
+
+class Outcome:
+    """The result of one envelope: ``status`` ``done`` | ``transient`` | ``permanent``."""
+
+    __slots__ = ("reason", "remote_id", "status")
+
+    def __init__(self, status, reason=None, remote_id=None):
+        self.status = status
+        self.reason = reason
+        self.remote_id = remote_id
+
+    def __repr__(self):
+        return f"Outcome({self.status!r}, {self.reason!r}, {self.remote_id!r})"
+
+
+def xmlid_module(own_code):
+    """The module of the external identifiers this database gives its records over there."""
+    return "sync_" + re.sub(r"[^a-z0-9_]", "_", own_code.lower())
+
+
+def xmlid_name(model, record_id):
+    return f"{model.replace('.', '_')}_{record_id}"
+
+
+def load_scalar(field_type, value):
+    """A document value as ``load()`` reads it (text), in UTC."""
+    if field_type == "boolean":
+        return "1" if value else "0"
+    if value is None or value is False:
+        return ""
+    if field_type == "datetime" and isinstance(value, str):
+        match = ISO_DATETIME_RE.match(value)
+        if match:
+            return f"{match.group(1)} {match.group(2)}"
+    return str(value)
+
+
+class _Resolver:
+    """Remote ids of referenced records, one search per distinct reference and batch."""
+
+    def __init__(self, client):
+        self.client = client
+        self.cache = {}
+
+    def resolve(self, relation, ref):
+        if not isinstance(ref, dict) or not ref:
+            return None
+        if set(ref) == {"ref"}:
+            try:
+                return int(ref["ref"])
+            except (TypeError, ValueError):
+                pass  # not a remote id: a primary property named "ref" (a partner's reference)
+        key = (relation, tuple(sorted((k, str(v)) for k, v in ref.items())))
+        if key not in self.cache:
+            if set(ref) == {"name"}:
+                found = self.client.execute(relation, "name_search", ref["name"], [], "=", limit=2)
+                ids = [row[0] for row in found]
+            else:
+                domain = [(name, "=", value) for name, value in ref.items()]
+                ids = self.client.execute(relation, "search", domain, limit=2,
+                                          context={"active_test": False})
+            self.cache[key] = ids[0] if len(ids) == 1 else None
+        return self.cache[key]
+
+
+def _fields(client, model):
+    cache = client.__dict__.setdefault("fields_cache", {})
+    if model not in cache:
+        cache[model] = client.execute(model, "fields_get", [], attributes=["type", "relation", "readonly"])
+    return cache[model]
+
+
+def _row(fields_info, payload, resolver, remote_model):
+    """``({column: text}, problem)``; ``problem`` is ``(status, reason)`` when the row cannot go yet."""
+    row = {}
+    for prop, value in payload.items():
+        info = fields_info.get(prop)
+        if info is None:
+            return None, ("permanent", f"the remote {remote_model} has no field {prop!r}")
+        ftype = info["type"]
+        if ftype in UNSUPPORTED:
+            return None, ("permanent", f"property {prop!r} ({ftype}) cannot be sent in plain mode: use suite mode")
+        if ftype in RELATIONAL:
+            refs = value if isinstance(value, list) else ([value] if value else [])
+            ids = []
+            for ref in refs:
+                remote_id = resolver.resolve(info["relation"], ref)
+                if remote_id is None:
+                    reason = f"property {prop!r}: {info['relation']} {ref} is not on the remote yet"
+                    return None, ("transient", reason)
+                ids.append(str(remote_id))
+            row[f"{prop}/.id"] = ",".join(ids)
+        else:
+            row[prop] = load_scalar(ftype, value)
+    return row, None
+
+
+def _load(client, remote_model, module, items, fields_info, resolver):
+    """One ``load()`` of ``items`` (``[(index, envelope)]``) whose rows can be built; return outcomes by index."""
+    outcomes, rows = {}, []
+    for index, envelope in items:
+        row, problem = _row(fields_info, envelope["payload"], resolver, remote_model)
+        if problem:
+            outcomes[index] = Outcome(problem[0], f"{envelope['record']['model']},{envelope['record']['id']}: "
+                                                  f"{problem[1]}")
+            continue
+        row["id"] = f"{module}.{xmlid_name(envelope['record']['model'], envelope['record']['id'])}"
+        rows.append((index, row))
+    if not rows:
+        return outcomes
+    columns = sorted({column for _index, row in rows for column in row})
+    data = [[row.get(column, "") for column in columns] for _index, row in rows]
+    answer = client.execute(remote_model, "load", columns, data, context={"tz": "UTC", "tracking_disable": True})
+    ids = answer.get("ids")
+    if ids and len(ids) == len(rows) and all(ids):
+        for (index, _row_data), remote_id in zip(rows, ids, strict=True):
+            outcomes[index] = Outcome("done", remote_id=remote_id)
+        return outcomes
+    if len(rows) == 1:
+        messages = [m.get("message", "") for m in answer.get("messages") or [] if m.get("type") == "error"]
+        reason = "; ".join(messages) or "the remote refused the record"
+        status = "transient" if any(word in reason.lower() for word in ("serialize", "deadlock", "lock")) \
+            else "permanent"
+        outcomes[rows[0][0]] = Outcome(status, reason)
+        return outcomes
+    # a refused row rolls the whole load back: find it, the others go alone
+    for index, _row_data in rows:
+        item = next(i for i in items if i[0] == index)
+        outcomes.update(_load(client, remote_model, module, [item], fields_info, resolver))
+    return outcomes
+
+
+def apply_batch(client, remote_model, own_code, upserts, deletions, delete_mode="unlink"):
+    """Apply ``upserts`` and ``deletions`` (``[(index, envelope)]``) of one remote model; ``{index: Outcome}``.
+
+    Network failures raise :class:`RpcError` (the caller fails the batch).
+    """
+    module = xmlid_module(own_code)
+    fields_info = _fields(client, remote_model)
+    resolver = _Resolver(client)
+    outcomes = {}
+    pending = list(upserts)
+    for _pass in range(MAX_PASSES):
+        if not pending:
+            break
+        round_outcomes = _load(client, remote_model, module, pending, fields_info, resolver)
+        waiting = [item for item in pending if round_outcomes[item[0]].status == "transient"]
+        outcomes.update(round_outcomes)
+        if len(waiting) == len(pending) or not any(o.status == "done" for o in round_outcomes.values()):
+            break
+        # what this pass created may be what the waiting rows reference
+        resolver.cache.clear()
+        pending = waiting
+    if deletions:
+        outcomes.update(_delete(client, remote_model, deletions, resolver, delete_mode))
+    return outcomes
+
+
+def _delete(client, remote_model, deletions, resolver, delete_mode):
+    outcomes, ids = {}, {}
+    for index, envelope in deletions:
+        payload = dict(envelope["payload"])
+        remote_id = resolver.resolve(remote_model, {"ref": payload["ref"]}) if "ref" in payload else None
+        if remote_id is None:
+            primary = {k: v for k, v in payload.items() if k != "ref"}
+            remote_id = resolver.resolve(remote_model, primary) if primary else None
+        if remote_id is None:
+            outcomes[index] = Outcome("done")  # not there: already deleted
+            continue
+        ids[index] = remote_id
+    if ids:
+        existing = set(client.execute(remote_model, "search", [("id", "in", list(ids.values()))],
+                                      context={"active_test": False}))
+        gone = [remote_id for remote_id in ids.values() if remote_id in existing]
+        try:
+            if gone and delete_mode == "archive":
+                client.execute(remote_model, "write", gone, {"active": False})
+            elif gone:
+                client.execute(remote_model, "unlink", gone)
+        except RpcError as exc:
+            if exc.transient:
+                raise
+            for index in ids:
+                outcomes[index] = Outcome("permanent", str(exc))
+            return outcomes
+        for index, remote_id in ids.items():
+            outcomes[index] = Outcome("done", remote_id=remote_id)
+    return outcomes

@@ -1,0 +1,50 @@
+from odoo import _, api, models
+
+from odoo.addons.sync_base.lib.results import TransportResult
+
+from ..lib import plain
+
+
+class SyncRpcPlain(models.AbstractModel):
+    """Plain mode of the RPC transport: the remote Odoo has nothing of the suite."""
+
+    _name = "sync.rpc.plain"
+    _description = "Synchronization: Odoo RPC Plain Mode"
+
+    @api.model
+    def _send_plain(self, system, client, envelopes):
+        """Apply ``envelopes`` with ordinary RPC calls, one ``load()`` per remote model and batch.
+
+        Returns one :class:`TransportResult` per envelope; network failures
+        raise :class:`~..lib.client.RpcError` (the caller fails the batch).
+        """
+        results = [None] * len(envelopes)
+        own_code = self.env["sync.system"]._get_own_code()
+        groups = {}
+        for index, envelope in enumerate(envelopes):
+            data_type = self._data_type(system, envelope["type"])
+            if not data_type:
+                results[index] = TransportResult.permanent(
+                    _("No data type of %(system)s sends messages of type %(type)s.", system=system.code,
+                      type=envelope["type"]))
+                continue
+            group = groups.setdefault(data_type, ([], []))
+            group[0 if envelope["operation"] == "upsert" else 1].append((index, envelope))
+        for data_type, (upserts, deletions) in groups.items():
+            remote_model = data_type.remote_model or data_type.model_name
+            outcomes = plain.apply_batch(client, remote_model, own_code, upserts, deletions,
+                                         delete_mode=data_type.delete_mode)
+            for index, outcome in outcomes.items():
+                if outcome.status == "done":
+                    results[index] = TransportResult.acknowledged(
+                        remote_model, outcome.remote_id if outcome.remote_id else None)
+                elif outcome.status == "transient":
+                    results[index] = TransportResult.transient(outcome.reason)
+                else:
+                    results[index] = TransportResult.permanent(outcome.reason)
+        return results
+
+    @api.model
+    def _data_type(self, system, message_type):
+        return self.env["sync.data.type"].sudo().search(
+            [("message_type", "=", message_type), ("system_ids", "in", system.ids)], limit=1)
