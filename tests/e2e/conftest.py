@@ -72,22 +72,32 @@ def suite_template(cluster):
     return SUITE_TEMPLATE
 
 
-@pytest.fixture
-def make_database(cluster, suite_template):
-    """Factory: a fresh database with the suite installed; dropped after the test."""
+def _database_factory(cluster, template, with_test_addons=True):
+    """``(make, created)``: ``make(label)`` copies ``template`` into a fresh database."""
     created = []
 
     def make(label):
         name = f"e2e_{label}_{uuid.uuid4().hex[:6]}"
-        cluster.copy_db(suite_template, name)
-        instance = OdooInstance(cluster, name)
+        cluster.copy_db(template, name)
+        instance = OdooInstance(cluster, name, with_test_addons=with_test_addons)
         created.append(instance)
         return instance
 
-    yield make
+    return make, created
+
+
+def _drop_databases(cluster, created):
     for instance in created:
         cluster.drop_db(instance.dbname)
         shutil.rmtree(instance.data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def make_database(cluster, suite_template):
+    """Factory: a fresh database with the suite installed; dropped after the test."""
+    make, created = _database_factory(cluster, suite_template)
+    yield make
+    _drop_databases(cluster, created)
 
 
 @pytest.fixture
@@ -113,19 +123,9 @@ def make_plain_database(cluster):
     """Factory: a fresh database with Odoo's ``base`` only (nothing of the suite); dropped after the test."""
     if not cluster.db_exists(PLAIN_TEMPLATE):
         OdooInstance(cluster, PLAIN_TEMPLATE, with_test_addons=False).install(["base"])
-    created = []
-
-    def make(label):
-        name = f"e2e_{label}_{uuid.uuid4().hex[:6]}"
-        cluster.copy_db(PLAIN_TEMPLATE, name)
-        instance = OdooInstance(cluster, name, with_test_addons=False)
-        created.append(instance)
-        return instance
-
+    make, created = _database_factory(cluster, PLAIN_TEMPLATE, with_test_addons=False)
     yield make
-    for instance in created:
-        cluster.drop_db(instance.dbname)
-        shutil.rmtree(instance.data_dir, ignore_errors=True)
+    _drop_databases(cluster, created)
 
 
 @pytest.fixture

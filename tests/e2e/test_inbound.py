@@ -6,6 +6,8 @@ import uuid
 
 import requests
 
+from tests.e2e.helpers import concurrently
+
 SETUP = r"""
 user = env["res.users"].create({
     "name": "Shop connector", "login": "shop_connector",
@@ -62,7 +64,7 @@ def test_acknowledgements_move_sent_messages(make_database, start_server):
     # the same acknowledgement twice at once: one outcome
     racing = {"message_id": messages["Negative"]["uuid"], "status": "error", "permanent": True, "reason": "gone"}
     db.shell("m = env['sync.message'].search([('record_name', '=', 'Negative')])\nm.state = 'sent'\n")
-    results = _at_once(lambda: post(server, "/sync/shop/acks", racing, token), 4)
+    results = concurrently(*[lambda: post(server, "/sync/shop/acks", racing, token)] * 4, barrier=True)
     assert sorted(r.json()["result"] for r in results) == ["applied", "duplicate", "duplicate", "duplicate"]
     final = db.shell(MESSAGES)["Negative"]
     assert final["state"] == "failed" and "gone" in final["error"]
@@ -105,7 +107,7 @@ def test_the_same_envelope_posted_at_once_is_applied_once(make_database, start_s
         "record": {"model": "res.partner", "id": 4242}, "created_at": "2026-11-23T08:00:00Z", "version": 1,
         "payload": {"name": "Twice at once", "ref": "TWICE"},
     }
-    responses = _at_once(lambda: post(server, "/sync/shop/messages", envelope, setup["token"]), 6)
+    responses = concurrently(*[lambda: post(server, "/sync/shop/messages", envelope, setup["token"])] * 6, barrier=True)
     assert {r.status_code for r in responses} == {200}, [r.text for r in responses]
     answers = [r.json() for r in responses]
     assert all(answer == answers[0] for answer in answers)
@@ -114,25 +116,3 @@ def test_the_same_envelope_posted_at_once_is_applied_once(make_database, start_s
         "result = [env['res.partner'].search_count([('ref', '=', 'TWICE')]), "
         "env['sync.inbound.message'].search_count([]), env['sync.binding'].search_count([])]\n")
     assert counts == [1, 1, 1]
-
-
-def _at_once(call, count):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-    errors = []
-
-    def run(index):
-        try:
-            barrier.wait(30)
-            results[index] = call()
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    if errors:
-        raise errors[0]
-    return results

@@ -1,9 +1,10 @@
 """The send queue with real commits, several connections at once and several server processes."""
 
-import threading
 import time
 
 import pytest
+
+from tests.e2e.helpers import concurrently
 
 SETUP = r"""
 Model = env["ir.model"]
@@ -33,31 +34,11 @@ result = {"calls": sorted(set(calls.values())), "called": len(calls), "messages"
 """
 
 
-def _concurrently(*functions):
-    results = [None] * len(functions)
-    errors = []
-
-    def run(index, function):
-        try:
-            results[index] = function()
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(600)
-    if errors:
-        raise errors[0]
-    return results
-
-
 def test_two_workers_hand_each_message_to_the_transport_once(make_database):
     db = make_database("claims")
     db.shell("CODES = ['t1']\nCOUNT = 400\n" + SETUP)
     assert db.shell(QUEUE) == 400
-    _concurrently(lambda: db.shell(SEND), lambda: db.shell(SEND), lambda: db.shell(SEND))
+    concurrently(lambda: db.shell(SEND), lambda: db.shell(SEND), lambda: db.shell(SEND))
     counts = db.shell(COUNT_CALLS)
     assert counts == {"calls": [1], "called": 400, "messages": 400, "states": ["done"]}
 
@@ -86,7 +67,7 @@ def test_a_hanging_system_does_not_delay_another(make_database):
             time.sleep(0.3)
         return None, None
 
-    _, _, (fast_done, slow_states) = _concurrently(lambda: worker("a"), lambda: worker("b"), watcher)
+    _, _, (fast_done, slow_states) = concurrently(lambda: worker("a"), lambda: worker("b"), watcher)
     assert fast_done is not None, f"the fast system's messages were not sent (workers {timings})"
     assert slow_states == ["sending"], f"the fast system waited for the slow one ({fast_done:.1f}s, {timings})"
     assert max(elapsed for elapsed, _sent in timings.values()) >= 20
