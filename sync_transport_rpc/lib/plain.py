@@ -74,11 +74,9 @@ class _Resolver:
     def resolve(self, relation, ref):
         if not isinstance(ref, dict) or not ref:
             return None
-        if set(ref) == {"ref"}:
-            try:
-                return int(ref["ref"])
-            except (TypeError, ValueError):
-                pass  # not a remote id: a primary property named "ref" (a partner's reference)
+        # {"ref": <remote id>} of a binding; anything else under "ref" is a primary property named "ref"
+        if set(ref) == {"ref"} and str(ref["ref"]).isdigit():
+            return int(ref["ref"])
         key = (relation, tuple(sorted((k, str(v)) for k, v in ref.items())))
         if key not in self.cache:
             if set(ref) == {"name"}:
