@@ -20,9 +20,12 @@ class SyncRpcPlain(models.AbstractModel):
         """
         results = [None] * len(envelopes)
         own_code = self.env["sync.system"]._get_own_code()
-        groups = {}
+        groups, data_types = {}, {}
         for index, envelope in enumerate(envelopes):
-            data_type = self._data_type(system, envelope["type"])
+            # one lookup per message type of the batch, not per envelope
+            if envelope["type"] not in data_types:
+                data_types[envelope["type"]] = self._data_type(system, envelope["type"])
+            data_type = data_types[envelope["type"]]
             if not data_type:
                 results[index] = TransportResult.permanent(
                     _("No data type of %(system)s sends messages of type %(type)s.", system=system.code,
