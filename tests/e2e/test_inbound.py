@@ -74,20 +74,22 @@ def test_acknowledgement_during_the_send_call(make_database, start_server):
     db = make_database("ackrace")
     setup = db.shell(SETUP)
     db.shell(QUEUE)
-    db.shell("env['sync.system'].search([]).write({'test_delay': 8})\n")
+    db.shell("env['sync.system'].search([]).write({'test_delay': 15})\n")
     server = start_server(db)
     sender = threading.Thread(target=lambda: db.shell(SEND))
     sender.start()
     try:
-        deadline = time.monotonic() + 30
-        messages = {}
+        # poll with psql, not an Odoo shell: a shell starts in seconds on a slow machine and could miss the window
+        deadline = time.monotonic() + 60
+        state = message_uuid = None
         while time.monotonic() < deadline:
-            messages = db.shell(MESSAGES)
-            if messages["Racing"]["state"] == "sending":
+            row = db.cluster.psql("SELECT state, uuid FROM sync_message WHERE record_name = 'Racing'", dbname=db.dbname)
+            state, message_uuid = row.split("|") if row else (None, None)
+            if state == "sending":
                 break
-            time.sleep(0.3)
-        assert messages["Racing"]["state"] == "sending"
-        answer = post(server, "/sync/shop/acks", {"message_id": messages["Racing"]["uuid"], "status": "done",
+            time.sleep(0.1)
+        assert state == "sending"
+        answer = post(server, "/sync/shop/acks", {"message_id": message_uuid, "status": "done",
                                                   "remote_model": "res.partner", "remote_ref": "9"}, setup["token"])
         assert answer.json()["result"] == "applied"
     finally:
