@@ -12,7 +12,12 @@
     "depends": ["sync_queue"],
     "external_dependencies": {"python": ["requests"]},
     "data": [
+        "security/sync_transport_rpc_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron.xml",
         "views/sync_system_views.xml",
         "views/sync_data_type_views.xml",
+        "views/sync_rpc_watermark_views.xml",
+        "views/sync_menus.xml",
     ],
 }

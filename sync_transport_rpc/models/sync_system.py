@@ -44,7 +44,19 @@ class SyncSystem(models.Model):
         help="Suite mode: the token the remote database generated for this database's code.",
     )
 
-    @api.constrains("transport", "rpc_host", "rpc_port", "rpc_pool_size", "rpc_protocol")
+    rpc_pull_overlap = fields.Integer(
+        string="Pull Overlap (seconds)", default=300, tracking=True,
+        help="Pulls read again the changes of this many seconds before the last one read: a remote transaction "
+        "that commits late carries an earlier write date. Records read twice are applied once.",
+    )
+    rpc_sweep_size = fields.Integer(
+        string="Deletion Sweep Size", default=1000, tracking=True,
+        help="Pulled records checked for deletion on the remote per run and data type.",
+    )
+    rpc_watermark_ids = fields.One2many("sync.rpc.watermark", "system_id", string="Pull Watermarks")
+
+    @api.constrains("transport", "rpc_host", "rpc_port", "rpc_pool_size", "rpc_protocol", "rpc_pull_overlap",
+                    "rpc_sweep_size")
     def _check_rpc(self):
         for system in self.filtered(lambda s: s.transport == "rpc"):
             if system.rpc_protocol not in PROTOCOLS:
@@ -55,6 +67,9 @@ class SyncSystem(models.Model):
             if not 1 <= system.rpc_pool_size <= 64:
                 raise ValidationError(_("System %(name)s: keep 1 to 64 connections per server process.",
                                         name=system.display_name))
+            if system.rpc_pull_overlap < 0 or system.rpc_sweep_size < 1:
+                raise ValidationError(_("System %(name)s: the pull overlap cannot be negative and the deletion "
+                                        "sweep checks at least one record.", name=system.display_name))
 
     # ------------------------------------------------------------------
     # The connection pool

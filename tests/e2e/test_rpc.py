@@ -222,3 +222,121 @@ def test_suite_mode_applies_the_remote_mappings(make_database, start_server):
     source.shell("env['sync.data.type'].search([('name', '=', 'Partners')]).action_queue_all()\n")
     _pump(source)
     assert target.shell(tags) == ["Suite tag 0", "Suite tag 1", "Suite tag 2"]
+
+
+REMOTE_RECORDS = r"""
+be, fr = env.ref("base.be"), env.ref("base.fr")
+vip = env["res.partner.category"].create({"name": "PULL VIP"})
+# the contact first, its company after, in one transaction: one write date, the company pulled after
+ann = env["res.partner"].create({"name": "Ann", "ref": "PULL-ANN", "email": "ann@pull.example"})
+acme = env["res.partner"].create({"name": "Acme", "ref": "PULL-ACME", "is_company": True, "country_id": be.id,
+                                  "category_id": [(6, 0, vip.ids)]})
+ann.parent_id = acme
+env["res.partner"].create({"name": "Bob", "ref": "PULL-BOB", "country_id": fr.id})
+env["res.partner"].create({"name": "Not pulled", "ref": "OTHER-1"})
+"""
+
+LOCAL_PULL = r"""
+env["ir.config_parameter"].set_param("sync_base.own_code", "here")
+user = env["res.users"].create({
+    "name": "Pulled by", "login": "puller",
+    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id,
+                          env.ref("sync_base.group_sync_user").id])],
+})
+system = env["sync.system"].create({
+    "name": "Remote", "code": "remote", "transport": "rpc", "rpc_protocol": "jsonrpc", "rpc_host": "127.0.0.1",
+    "rpc_port": PORT, "rpc_database": DATABASE, "rpc_login": "sync_remote", "rpc_password": KEY,
+    "rpc_mode": "plain", "batch_size": 3, "user_id": user.id,
+})
+Model = env["ir.model"]
+library = env["sync.library"].create({"name": "Pull", "slug": "pull"})
+countries = env["sync.data.type"].create({
+    "name": "Countries", "library_id": library.id, "model_id": Model._get("res.country").id, "trigger": "manual",
+    "line_ids": [(0, 0, {"line_type": "field", "value": "code", "name": "code", "primary": True})],
+})
+categories = env["sync.data.type"].create({
+    "name": "Categories", "library_id": library.id, "model_id": Model._get("res.partner.category").id,
+    "system_ids": [(6, 0, system.ids)], "rpc_pull": True, "rpc_pull_domain": "[('name', 'like', 'PULL')]",
+    "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True})],
+})
+partners = env["sync.data.type"].create({
+    "name": "Partners", "library_id": library.id, "model_id": Model._get("res.partner").id,
+    "system_ids": [(6, 0, system.ids)], "rpc_pull": True, "rpc_pull_domain": "[('ref', 'like', 'PULL')]",
+    "domain": "[('ref', 'like', 'PULL')]",
+    "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name"}),
+                 (0, 0, {"line_type": "field", "value": "ref", "name": "ref", "primary": True}),
+                 (0, 0, {"line_type": "field", "value": "email", "name": "email"}),
+                 (0, 0, {"line_type": "field", "value": "is_company", "name": "is_company"}),
+                 (0, 0, {"line_type": "reference", "value": "country_id", "name": "country_id",
+                         "reference_id": countries.id}),
+                 (0, 0, {"line_type": "reference", "value": "category_id", "name": "category_id",
+                         "reference_id": categories.id})],
+})
+partners.write({"line_ids": [(0, 0, {"line_type": "reference", "value": "parent_id", "name": "parent_id",
+                                     "reference_id": partners.id})]})
+for data_type in countries | categories | partners:
+    data_type.action_generate_schema()
+"""
+
+PULL = r"""
+import time
+applied = 0
+for _round in range(ROUNDS):
+    applied += env["sync.rpc.watermark"]._cron_pull()
+    env.cr.commit()
+    marks = env["sync.rpc.watermark"].search([])
+    if all(m.caught_up and not m.retry_ids for m in marks):
+        break
+env["sync.message"]._cron_create_queue()
+env.cr.commit()
+partners = env["res.partner"].with_context(active_test=False).search([("ref", "like", "PULL")], order="ref")
+result = {
+    "applied": applied,
+    "errors": [m.last_error for m in marks if m.last_error],
+    "partners": [[p.ref, p.name, p.email or "", p.is_company, p.country_id.code or "", p.parent_id.ref or "",
+                  sorted(p.category_id.mapped("name"))] for p in partners],
+    "write_dates": sorted(str(d) for d in partners.mapped("write_date")),
+    "messages": env["sync.message"].search_count([]),
+    "bindings": env["sync.binding"].search_count([]),
+}
+"""
+
+
+def _pull(local, rounds=40):
+    return local.shell(f"ROUNDS = {rounds}\n" + PULL, timeout=900)
+
+
+def test_pull_from_a_plain_remote(make_database, make_plain_database, start_server):
+    remote = make_plain_database("pullsrc")
+    key = remote.shell(REMOTE_USER)
+    remote.shell(REMOTE_RECORDS)
+    remote_server = start_server(remote)
+    local = make_database("pulldst")
+    local.shell(f"PORT = {remote_server.port}\nDATABASE = {remote.dbname!r}\nKEY = {key!r}\n" + LOCAL_PULL)
+    first = _pull(local)
+    assert first["errors"] == [], first
+    assert first["partners"] == [
+        ["PULL-ACME", "Acme", "", True, "BE", "", ["PULL VIP"]],
+        ["PULL-ANN", "Ann", "ann@pull.example", False, "BE", "PULL-ACME", []],
+        ["PULL-BOB", "Bob", "", False, "FR", "", []],
+    ]
+    # nothing pulled goes back to where it came from
+    assert first["messages"] == 0
+    assert first["applied"] == 4 and first["bindings"] == 4
+    # a second run reads the overlap window again and changes nothing
+    again = _pull(local)
+    assert again["applied"] == 0 and again["partners"] == first["partners"]
+    assert again["write_dates"] == first["write_dates"]
+    # changes, a deletion and many records in one second (one transaction) on the remote
+    remote.shell(
+        "env['res.partner'].search([('ref', '=', 'PULL-BOB')]).write({'email': 'bob@pull.example', 'name': 'Bob B'})\n"
+        "env['res.partner'].search([('ref', '=', 'PULL-ANN')]).unlink()\n"
+        "env['res.partner'].create([{'name': f'Bulk {i}', 'ref': f'PULL-BULK-{i:02d}'} for i in range(20)])\n")
+    changed = _pull(local)
+    assert changed["errors"] == [], changed
+    refs = [p[0] for p in changed["partners"]]
+    assert refs == ["PULL-ACME", "PULL-BOB", *[f"PULL-BULK-{i:02d}" for i in range(20)]]
+    assert changed["partners"][1][1:3] == ["Bob B", "bob@pull.example"]
+    assert changed["applied"] == 21 and changed["messages"] == 0
+    final = _pull(local)
+    assert final["applied"] == 0 and final["write_dates"] == changed["write_dates"]
