@@ -1,1 +1,2 @@
 from . import test_transport_rpc
+from . import test_pull

@@ -29,3 +29,4 @@ def load_lib(addon):
 load_lib("sync_base")
 load_lib("sync_mapping")
 load_lib("sync_queue")
+load_lib("sync_transport_rpc")
