@@ -340,3 +340,74 @@ def test_pull_from_a_plain_remote(make_database, make_plain_database, start_serv
     assert changed["applied"] == 21 and changed["messages"] == 0
     final = _pull(local)
     assert final["applied"] == 0 and final["write_dates"] == changed["write_dates"]
+
+
+SOURCE_REMOTE_MODEL = r"""
+env["ir.config_parameter"].set_param("sync_base.own_code", "src")
+system = env["sync.system"].create({
+    "name": "Target", "code": "tgt", "transport": "rpc", "rpc_protocol": "xmlrpc", "rpc_host": "127.0.0.1",
+    "rpc_port": PORT, "rpc_database": DATABASE, "rpc_login": "sync_remote", "rpc_password": KEY,
+    "rpc_mode": "plain", "retry_delays": "1", "max_attempts": 20,
+})
+Model = env["ir.model"]
+library = env["sync.library"].create({"name": "Remote models", "slug": "remote_models"})
+countries = env["sync.data.type"].create({
+    "name": "Countries", "library_id": library.id, "model_id": Model._get("res.country").id, "trigger": "manual",
+    "line_ids": [(0, 0, {"line_type": "field", "value": "code", "name": "code", "primary": True})],
+})
+# property names are the remote model's field names
+titles = env["sync.data.type"].create({
+    "name": "Tags as titles", "library_id": library.id, "model_id": Model._get("res.partner.category").id,
+    "remote_model": "res.partner.title", "system_ids": [(6, 0, system.ids)], "domain": "[('name', 'like', 'RM')]",
+    "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True}),
+                 (0, 0, {"line_type": "field", "value": "name", "name": "shortcut"})],
+})
+banks = env["sync.data.type"].create({
+    "name": "Partners as banks", "library_id": library.id, "model_id": Model._get("res.partner").id,
+    "remote_model": "res.bank", "system_ids": [(6, 0, system.ids)], "domain": "[('ref', 'like', 'RMBANK')]",
+    "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name"}),
+                 (0, 0, {"line_type": "field", "value": "ref", "name": "bic", "primary": True}),
+                 (0, 0, {"line_type": "field", "value": "email", "name": "email"}),
+                 (0, 0, {"line_type": "reference", "value": "country_id", "name": "country",
+                         "reference_id": countries.id})],
+})
+for data_type in countries | titles | banks:
+    data_type.action_generate_schema()
+env["res.partner.category"].create([{"name": "RM Doctor"}, {"name": "RM Professor"}])
+env["res.partner"].create([
+    {"name": "Bank One", "ref": "RMBANK1", "email": "one@bank.example", "country_id": env.ref("base.be").id},
+    {"name": "Bank Two", "ref": "RMBANK2", "country_id": env.ref("base.nl").id},
+])
+"""
+
+REMOTE_MODEL_STATE = r"""
+result = {
+    "titles": sorted([t.name, t.shortcut] for t in env["res.partner.title"].search([("name", "like", "RM")])),
+    "banks": sorted([b.bic, b.name, b.email or "", b.country.code]
+                    for b in env["res.bank"].search([("bic", "like", "RMBANK")])),
+}
+"""
+
+
+def test_plain_mode_with_a_remote_model(make_database, make_plain_database, start_server):
+    target = make_plain_database("rmodel")
+    key = target.shell(REMOTE_USER)
+    target_server = start_server(target)
+    source = make_database("rmsrc")
+    source.shell(f"PORT = {target_server.port}\nDATABASE = {target.dbname!r}\nKEY = {key!r}\n" + SOURCE_REMOTE_MODEL)
+    states = _pump(source)
+    assert {state for state, _error in states.values()} == {"done"}, states
+    expected = {
+        "titles": [["RM Doctor", "RM Doctor"], ["RM Professor", "RM Professor"]],
+        "banks": [["RMBANK1", "Bank One", "one@bank.example", "BE"], ["RMBANK2", "Bank Two", "", "NL"]],
+    }
+    assert target.shell(REMOTE_MODEL_STATE) == expected
+    bindings = source.shell("result = sorted(set(env['sync.binding'].search([]).mapped('remote_model')))\n")
+    assert bindings == ["res.bank", "res.partner.title"]
+    source.shell("env['res.partner'].search([('ref', '=', 'RMBANK2')]).email = 'two@bank.example'\n"
+                 "for data_type in env['sync.data.type'].search([('remote_model', '!=', False)]):\n"
+                 "    data_type.action_queue_all()\n")
+    states = _pump(source)
+    assert {state for state, _error in states.values()} == {"done"}, states
+    expected["banks"][1][2] = "two@bank.example"
+    assert target.shell(REMOTE_MODEL_STATE) == expected
