@@ -1,5 +1,6 @@
 """Odoo to Odoo through the RPC transport, with real servers on both sides."""
 
+import threading
 import time
 
 import pytest
@@ -144,19 +145,37 @@ def test_target_stopped_in_the_middle_then_everything_arrives_once(make_database
     source = make_database("rpcdown")
     source.shell(f"PROTOCOL = 'jsonrpc'\nPORT = {target_server.port}\nDATABASE = {target.dbname!r}\n"
                  f"KEY = {key!r}\n" + SOURCE_SETUP +
+                 "env['sync.system'].search([]).batch_size = 10\n"
                  "env['res.partner'].create([{'name': f'Bulk {i}', 'ref': f'E2E-BULK-{i:03d}'} "
-                 "for i in range(120)])\n")
-    target_server.kill()
-    states = _pump(source, rounds=2)
-    assert "done" not in {state for state, _error in states.values()}
+                 "for i in range(300)])\n")
+    total = 304
+    pump = threading.Thread(target=lambda: _pump(source, rounds=3))
+    pump.start()
+    try:
+        # stopped while batches are on their way: some done, most not
+        deadline = time.monotonic() + 300
+        done = 0
+        while time.monotonic() < deadline:
+            done = int(source.cluster.psql("SELECT count(*) FROM sync_message WHERE state = 'done'",
+                                           dbname=source.dbname) or 0)
+            if done >= 20:
+                break
+            time.sleep(0.05)
+        target_server.kill()
+    finally:
+        pump.join(900)
+    assert 20 <= done < total
+    states = source.shell("result = {m.record_name: [m.state, m.last_error or ''] "
+                          "for m in env['sync.message'].search([])}\n")
     assert any("cannot reach" in error for _state, error in states.values()), states
+    assert sum(state == "done" for state, _error in states.values()) < total
     target_server.start()
-    time.sleep(1)
     states = _pump(source)
     assert {state for state, _error in states.values()} == {"done"}, states
     state = target.shell(TARGET_STATE)
     refs = [p[0] for p in state["partners"]]
-    assert len(refs) == len(set(refs)) == 122
+    assert len(refs) == len(set(refs)) == 302
+    assert state["xmlids"] == total
 
 
 TARGET_SUITE = r"""
