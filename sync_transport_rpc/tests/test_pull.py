@@ -1,25 +1,19 @@
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
+
+from .common import RpcCase
 
 
 @tagged("post_install", "-at_install")
-class TestPull(TransactionCase):
+class TestPull(RpcCase):
     """The pull's bookkeeping; pulling from a real remote Odoo is in tests/e2e/test_rpc.py."""
+
+    system_code = "remote_pull"
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.user = cls.env["res.users"].create({
-            "name": "Pull user", "login": "pull_user_rpc",
-            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id,
-                                  cls.env.ref("sync_base.group_sync_user").id])],
-        })
-        cls.system = cls.env["sync.system"].create({
-            "name": "Remote", "code": "remote_pull", "transport": "rpc", "rpc_protocol": "jsonrpc",
-            "rpc_host": "127.0.0.1", "rpc_port": 9, "rpc_database": "remote", "rpc_login": "sync",
-            "rpc_password": "s3cret-key", "timeout": 2, "user_id": cls.user.id,
-        })
+        cls.system.user_id = cls.user
         library = cls.env["sync.library"].create({"name": "Pull", "slug": "pull_tests"})
         cls.data_type = cls.env["sync.data.type"].create({
             "name": "Partners", "library_id": library.id, "model_id": cls.env["ir.model"]._get("res.partner").id,

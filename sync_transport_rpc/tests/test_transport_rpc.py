@@ -1,27 +1,14 @@
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.sync_transport_rpc.models.sync_system import _POOL
 
 from ..lib.client import OdooRpcClient, RpcError, classify_remote_error
+from .common import RpcCase
 
 
 @tagged("post_install", "-at_install")
-class TestTransportRpc(TransactionCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.system = cls.env["sync.system"].create({
-            "name": "Remote", "code": "remote_rpc", "transport": "rpc", "rpc_protocol": "jsonrpc",
-            "rpc_host": "127.0.0.1", "rpc_port": 9, "rpc_database": "remote", "rpc_login": "sync",
-            "rpc_password": "s3cret-key", "timeout": 2,
-        })
-        cls.user = cls.env["res.users"].create({
-            "name": "Sync user", "login": "sync_user_rpc",
-            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("sync_base.group_sync_user").id])],
-        })
-
+class TestTransportRpc(RpcCase):
     def test_transport_is_offered(self):
         selection = dict(self.env["sync.system"]._fields["transport"].selection)
         self.assertIn("rpc", selection)
