@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.harness.odoo_env import ADDONS, OdooMissing, find_odoo
-from tests.harness.odoo_server import OdooInstance, OdooServer
+from tests.harness.odoo_server import JsonRpc, OdooInstance, OdooServer
 from tests.harness.pg import PgCluster
 
 BENCH = ROOT / "bench"
@@ -100,11 +100,56 @@ def bench_latency(instance, samples=20):
         server.stop()
 
 
+REMOTE_USER = """
+user = env["res.users"].create({
+    "name": "Sync remote", "login": "sync_remote",
+    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
+})
+result = env["res.users.apikeys"].with_user(user).sudo()._generate(None, "sync", False)
+"""
+TARGET_COUNT = """
+result = env["res.partner"].search_count([("ref", "like", "RPCB-")])
+"""
+
+
+def bench_rpc(instance, count=2000, per_record=200):
+    """Plain-mode JSON-RPC push, end to end, beside the target's in-process create and one execute_kw per record."""
+    target = OdooInstance(instance.cluster, "sync_bench_target", with_test_addons=False)
+    target.install(["base"])
+    key = target.shell(REMOTE_USER)
+    inprocess = target.shell((BENCH / "rpc_inprocess.py").read_text(), timeout=3600)
+    server = OdooServer(target).start()
+    try:
+        rpc = JsonRpc(server.url, target.dbname, "sync_remote", key)
+        started = time.perf_counter()
+        for index in range(per_record):
+            rpc.execute("res.partner", "create", {"name": f"One call {index}", "ref": f"ONECALL-{index:05d}",
+                                                  "email": f"p{index}@onecall.example"})
+        one_call_rate = per_record / (time.perf_counter() - started)
+        instance.shell(f"PORT = {server.port}\nDATABASE = {target.dbname!r}\nKEY = {key!r}\nN = {count}\n"
+                       + (BENCH / "rpc_push_setup.py").read_text())
+        pumped = instance.shell((BENCH / "rpc_push_pump.py").read_text(), timeout=3600)
+        arrived = target.shell(TARGET_COUNT)
+    finally:
+        server.stop()
+    if pumped["states"] != {"done": count} or arrived != count:
+        raise RuntimeError(f"rpc push: not every partner arrived once: {pumped['states']}, {arrived} on the target")
+    inprocess_rate = inprocess["partners"] / inprocess["seconds"]
+    push_rate = count / pumped["seconds"]
+    return {
+        "rpc_inprocess_create_partners_per_s": round(inprocess_rate),
+        "rpc_execute_kw_per_record_partners_per_s": round(one_call_rate),
+        "rpc_plain_push_partners_per_s": round(push_rate),
+        "rpc_plain_push_vs_inprocess_pct": round(push_rate / inprocess_rate * 100, 1),
+    }
+
+
 BENCHMARKS = {
     "serialize": bench_serialize,
     "write": bench_write,
     "claims": bench_claims,
     "latency": bench_latency,
+    "rpc": bench_rpc,
 }
 
 
@@ -144,6 +189,7 @@ def main(argv=None):
     for key, value in figures.items():
         sys.stdout.write(f"{key.ljust(width)}  {value}\n")
     out = ROOT / "bench" / "results" / "latest.json"
+    out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"machine": machine(), "figures": figures}, indent=2) + "\n")
     sys.stdout.write(f"\nwritten to {out.relative_to(ROOT)}\n")
     return 0

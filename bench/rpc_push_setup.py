@@ -1,0 +1,24 @@
+"""Scenario code (bench/run.py), on the source: a plain-mode JSON-RPC system and N partners to send.
+
+PORT, DATABASE, KEY and N are prepended by bench/run.py.
+"""
+
+env = env  # noqa: F821, PLW0127 - bound by the shell runner
+env["ir.config_parameter"].set_param("sync_base.own_code", "bench_src")
+system = env["sync.system"].create({
+    "name": "Bench target", "code": "bench_rpc", "transport": "rpc", "rpc_protocol": "jsonrpc",
+    "rpc_host": "127.0.0.1", "rpc_port": PORT, "rpc_database": DATABASE, "rpc_login": "sync_remote",  # noqa: F821
+    "rpc_password": KEY, "rpc_mode": "plain", "batch_size": 500,  # noqa: F821
+})
+library = env["sync.library"].create({"name": "Bench RPC", "slug": "bench_rpc"})
+data_type = env["sync.data.type"].create({
+    "name": "Bench partners", "library_id": library.id, "model_id": env["ir.model"]._get("res.partner").id,
+    "system_ids": [(6, 0, system.ids)], "domain": "[('ref', 'like', 'RPCB-')]",
+    "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name"}),
+                 (0, 0, {"line_type": "field", "value": "ref", "name": "ref", "primary": True}),
+                 (0, 0, {"line_type": "field", "value": "email", "name": "email"})],
+})
+data_type.action_generate_schema()
+env["res.partner"].create([{"name": f"Pushed {i}", "ref": f"RPCB-{i:05d}", "email": f"p{i}@push.example"}
+                           for i in range(N)])  # noqa: F821
+result = N  # noqa: F821
