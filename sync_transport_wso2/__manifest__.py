@@ -11,5 +11,7 @@
     "installable": True,
     "depends": ["sync_queue"],
     "external_dependencies": {"python": ["requests"]},
-    "data": [],
+    "data": [
+        "views/sync_system_views.xml",
+    ],
 }

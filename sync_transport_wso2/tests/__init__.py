@@ -1,1 +1,2 @@
 from . import test_transport_wso2
+from . import test_broker

@@ -1,0 +1,73 @@
+import logging
+
+from odoo import _, models
+from odoo.exceptions import UserError
+
+from odoo.addons.sync_base.lib.results import TransportResult
+
+from ..lib import broker
+from ..lib.client import BrokerError
+
+_logger = logging.getLogger(__name__)
+
+
+class SyncTransport(models.AbstractModel):
+    _inherit = "sync.transport"
+
+    def _targets(self, system):
+        if system.transport == "wso2" and system._wso2_target_codes():
+            return system._wso2_target_codes()
+        return super()._targets(system)
+
+    def _send(self, system, envelopes):
+        if system.transport != "wso2":
+            return super()._send(system, envelopes)
+        client = system._wso2_client()
+        if system.wso2_batch == "batch":
+            return self._wso2_post(system, client, envelopes)
+        results = []
+        for index, envelope in enumerate(envelopes):
+            result = self._wso2_post(system, client, [envelope])[0]
+            results.append(result)
+            if result.status == "transient" and result.reason.startswith(("cannot reach", "TLS")):
+                # the broker is down: the rest of the batch would only wait for the same timeout
+                results.extend([result] * (len(envelopes) - index - 1))
+                break
+        return results
+
+    def _wso2_post(self, system, client, envelopes):
+        """One request with ``envelopes`` (one, or a batch); one :class:`TransportResult` per envelope."""
+        headers, body = broker.request_for(envelopes, batched=system.wso2_batch == "batch")
+        try:
+            status, answer_headers, text = client.post(headers, body)
+        except BrokerError as exc:
+            # never the credentials: the client's messages name the URL, not the secrets
+            _logger.info("WSO2 transport of %s: %s", system.code, exc)
+            result = TransportResult.transient(str(exc)) if exc.transient else TransportResult.permanent(str(exc))
+            return [result] * len(envelopes)
+        if status >= 400:
+            _logger.info("WSO2 transport of %s: HTTP %s for %s envelope(s)", system.code, status, len(envelopes))
+        outcomes = broker.interpret(status, answer_headers, text, envelopes, ack_mode=system.wso2_ack_mode)
+        return [self._wso2_result(outcome) for outcome in outcomes]
+
+    def _wso2_result(self, outcome):
+        if outcome.status == "acknowledged":
+            return TransportResult.acknowledged(outcome.remote_model, outcome.remote_ref)
+        if outcome.status == "accepted":
+            return TransportResult.accepted()
+        if outcome.status == "transient":
+            return TransportResult.transient(outcome.reason, retry_after=outcome.retry_after)
+        return TransportResult.permanent(outcome.reason)
+
+    def _ping(self, system):
+        if system.transport != "wso2":
+            return super()._ping(system)
+        stages = {"reachability": _("Reachability"), "tls": _("TLS"), "authentication": _("Authentication")}
+        checks = system._wso2_client().check()
+        failed = [(stage, detail) for stage, ok, detail in checks if not ok]
+        passed = [f"{stages[stage]}: {detail or _('ok')}" for stage, ok, detail in checks if ok]
+        if failed:
+            stage, detail = failed[0]
+            raise UserError(_("%(stage)s failed: %(detail)s%(passed)s", stage=stages[stage], detail=detail,
+                              passed=(" (" + "; ".join(passed) + ")") if passed else ""))
+        return "; ".join(passed)
