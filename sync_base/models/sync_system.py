@@ -233,6 +233,20 @@ class SyncSystem(models.Model):
         results = self.env["sync.transport"]._send(self, list(envelopes))
         return check_results(results, len(envelopes), self.transport)
 
+    def _send_envelopes_deferred(self, envelopes):
+        """What delivers ``envelopes`` in a worker thread (checked results), or None: see
+        ``sync.transport._send_deferred``."""
+        self._check_transport()
+        work = self.env["sync.transport"]._send_deferred(self, list(envelopes)) if envelopes else None
+        if work is None:
+            return None
+        count, transport = len(envelopes), self.transport
+
+        def deliver():
+            return check_results(work(), count, transport)
+
+        return deliver
+
     def _get_targets(self):
         """The codes this system's envelopes are addressed to."""
         self._check_transport()

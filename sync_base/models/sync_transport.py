@@ -49,6 +49,17 @@ class SyncTransport(models.AbstractModel):
         """
         raise self._missing_hook(system, "_send")
 
+    def _send_deferred(self, system, envelopes):
+        """Prepare the delivery of ``envelopes`` and return what does its network part, or None.
+
+        Override when a transport spends its time waiting on the network: do
+        here whatever needs the database (the ORM is not thread-safe) and
+        return a callable without arguments that delivers and returns the
+        results as :meth:`_send` would, touching neither ``self.env`` nor any
+        record.  The queue runs it in a worker thread while it prepares the
+        next batch.  The default, None, has the queue call :meth:`_send`.
+        """
+
     def _ping(self, system):
         """Check that ``system`` is reachable and accepts our credentials.
 

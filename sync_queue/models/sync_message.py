@@ -1,3 +1,4 @@
+import concurrent.futures
 import json
 import logging
 import time
@@ -282,11 +283,7 @@ class SyncMessage(models.Model):
             self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", 4242, system.id))
             if not self.env.cr.fetchone()[0]:
                 continue
-            while time.monotonic() < deadline:
-                count = self._send_batch(system, settings)
-                if not count:
-                    break
-                sent += max(count, 0)
+            sent += self._send_system(system, settings, deadline)
         try:
             with self.env.cr.savepoint():
                 systems._alert_managers()
@@ -430,23 +427,65 @@ class SyncMessage(models.Model):
             payload["ref"] = binding.remote_ref
         return payload
 
-    def _send_batch(self, system, settings):
+    def _send_system(self, system, settings, deadline):
+        """Send batches of ``system`` until none is due or the deadline; return how many messages were sent.
+
+        When the transport can deliver in a worker thread, the next batch is
+        claimed and prepared while the previous one is on the network: one
+        batch at most is in flight, and the claim never takes a message
+        whose record has an earlier one in flight.
+        """
+        sent = 0
+        in_flight = None
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sync-send") as pool:
+            try:
+                while time.monotonic() < deadline:
+                    count, in_flight_next = self._send_batch(system, settings, pool)
+                    if in_flight:
+                        self._finish_in_flight(system, in_flight)
+                    in_flight = in_flight_next
+                    if not count:
+                        break
+                    sent += max(count, 0)
+            finally:
+                if in_flight:
+                    self._finish_in_flight(system, in_flight)
+        return sent
+
+    def _send_batch(self, system, settings, pool=None):
+        """Claim and send a batch; ``(count, in flight)``: ``in flight`` is ``(ids, future, started)`` when the
+        delivery runs in ``pool``, its results to be stored by :meth:`_finish_in_flight`."""
         # raw SQL and a separate cursor follow: pending ORM writes go first
         self.env.flush_all()
         claimed = self._claim(system, settings)
         if claimed == [(False, False)]:
-            return -1  # everything looked at is held back: look further
+            return -1, None  # everything looked at is held back: look further
         if not claimed:
-            return 0
+            return 0, None
+        ids = [message_id for message_id, _e in claimed]
         envelopes = [json.loads(envelope) for _id, envelope in claimed]
         started = time.monotonic()
         try:
+            deliver = system._send_envelopes_deferred(envelopes) if pool else None
+            if deliver:
+                return len(claimed), (ids, pool.submit(deliver), started)
             results = system._send_envelopes(envelopes)
         except Exception as exc:  # noqa: BLE001 - a failing transport fails its batch, never the scheduler
-            _logger.info("Transport of %s failed: %s", system.code, exc)
-            results = [TransportResult.transient(f"{type(exc).__name__}: {exc}")] * len(envelopes)
-        self._store_results([message_id for message_id, _e in claimed], results, time.monotonic() - started)
-        return len(claimed)
+            results = self._failed_batch(system, exc, len(envelopes))
+        self._store_results(ids, results, time.monotonic() - started)
+        return len(claimed), None
+
+    def _finish_in_flight(self, system, in_flight):
+        ids, future, started = in_flight
+        try:
+            results = future.result()
+        except Exception as exc:  # noqa: BLE001 - a failing transport fails its batch, never the scheduler
+            results = self._failed_batch(system, exc, len(ids))
+        self._store_results(ids, results, time.monotonic() - started)
+
+    def _failed_batch(self, system, exc, count):
+        _logger.info("Transport of %s failed: %s", system.code, exc)
+        return [TransportResult.transient(f"{type(exc).__name__}: {exc}")] * count
 
     def _store_results(self, ids, results, duration):
         """Store transport results in a fresh transaction.

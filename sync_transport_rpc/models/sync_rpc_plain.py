@@ -18,6 +18,11 @@ class SyncRpcPlain(models.AbstractModel):
         Returns one :class:`TransportResult` per envelope; network failures
         raise :class:`~..lib.client.RpcError` (the caller fails the batch).
         """
+        return self._prepare_plain(system, client, envelopes)()
+
+    @api.model
+    def _prepare_plain(self, system, client, envelopes):
+        """Look up what the batch needs here; return what applies it on the remote without the database."""
         results = [None] * len(envelopes)
         own_code = self.env["sync.system"]._get_own_code()
         groups, data_types = {}, {}
@@ -31,21 +36,25 @@ class SyncRpcPlain(models.AbstractModel):
                     _("No data type of %(system)s sends messages of type %(type)s.", system=system.code,
                       type=envelope["type"]))
                 continue
-            group = groups.setdefault(data_type, ([], []))
+            key = (data_type.remote_model or data_type.model_name, data_type.delete_mode)
+            group = groups.setdefault(key, ([], []))
             group[0 if envelope["operation"] == "upsert" else 1].append((index, envelope))
-        for data_type, (upserts, deletions) in groups.items():
-            remote_model = data_type.remote_model or data_type.model_name
-            outcomes = plain.apply_batch(client, remote_model, own_code, upserts, deletions,
-                                         delete_mode=data_type.delete_mode)
-            for index, outcome in outcomes.items():
-                if outcome.status == "done":
-                    results[index] = TransportResult.acknowledged(
-                        remote_model, outcome.remote_id if outcome.remote_id else None)
-                elif outcome.status == "transient":
-                    results[index] = TransportResult.transient(outcome.reason)
-                else:
-                    results[index] = TransportResult.permanent(outcome.reason)
-        return results
+
+        def deliver():
+            for (remote_model, delete_mode), (upserts, deletions) in groups.items():
+                outcomes = plain.apply_batch(client, remote_model, own_code, upserts, deletions,
+                                             delete_mode=delete_mode)
+                for index, outcome in outcomes.items():
+                    if outcome.status == "done":
+                        results[index] = TransportResult.acknowledged(
+                            remote_model, outcome.remote_id if outcome.remote_id else None)
+                    elif outcome.status == "transient":
+                        results[index] = TransportResult.transient(outcome.reason)
+                    else:
+                        results[index] = TransportResult.permanent(outcome.reason)
+            return results
+
+        return deliver
 
     @api.model
     def _data_type(self, system, message_type):

@@ -1,7 +1,7 @@
 import logging
 
 from odoo import _, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.sync_base.lib.results import TransportResult
 
@@ -16,37 +16,45 @@ class SyncTransport(models.AbstractModel):
     def _send(self, system, envelopes):
         if system.transport != "rpc":
             return super()._send(system, envelopes)
+        return self._send_deferred(system, envelopes)()
+
+    def _send_deferred(self, system, envelopes):
+        if system.transport != "rpc":
+            return super()._send_deferred(system, envelopes)
+        count = len(envelopes)
         try:
             client = system._rpc_client()
-            if system.rpc_mode == "suite":
-                return self._rpc_send_suite(system, client, envelopes)
-            return self.env["sync.rpc.plain"]._send_plain(system, client, envelopes)
-        except RpcError as exc:
-            # never the credentials: the client's messages name the server, not the password
-            _logger.info("RPC transport of %s: %s", system.code, exc)
-            result = (TransportResult.transient(str(exc)) if exc.transient
-                      else TransportResult.permanent(str(exc)))
-            return [result] * len(envelopes)
+        except ValidationError as exc:
+            result = TransportResult.permanent(exc.args[0])
+            return lambda: [result] * count
+        if system.rpc_mode == "suite":
+            token = system.sudo().rpc_remote_token
+            if not token:
+                result = TransportResult.permanent(_("System %(name)s has no remote inbound token.",
+                                                     name=system.display_name))
+                return lambda: [result] * count
+            own_code = self.env["sync.system"]._get_own_code()
 
-    def _rpc_send_suite(self, system, client, envelopes):
-        """Post the envelopes to the remote suite's inbound endpoint; its answers are the results."""
-        token = system.sudo().rpc_remote_token
-        if not token:
-            return [TransportResult.permanent(_("System %(name)s has no remote inbound token.",
-                                                name=system.display_name))] * len(envelopes)
-        own_code = self.env["sync.system"]._get_own_code()
-        answers = client.post_envelopes(own_code, token, envelopes)
-        return [self._rpc_answer_result(answer) for answer in answers]
+            # translated here: the delivery runs in a worker thread, away from the environment
+            texts = {"refused": _("refused by the remote suite"), "odd": _("The remote answered: ")}
 
-    def _rpc_answer_result(self, answer):
-        if not isinstance(answer, dict):
-            return TransportResult.transient(_("The remote answered %(answer)r.", answer=answer))
-        if answer.get("status") == "done":
-            return TransportResult.acknowledged(answer.get("remote_model"), answer.get("remote_ref"))
-        reason = answer.get("reason") or _("refused by the remote suite")
-        if answer.get("permanent"):
-            return TransportResult.permanent(reason)
-        return TransportResult.transient(reason)
+            def work():
+                return [_answer_result(a, texts) for a in client.post_envelopes(own_code, token, envelopes)]
+        else:
+            work = self.env["sync.rpc.plain"]._prepare_plain(system, client, envelopes)
+        code = system.code
+
+        def deliver():
+            try:
+                return work()
+            except RpcError as exc:
+                # never the credentials: the client's messages name the server, not the password
+                _logger.info("RPC transport of %s: %s", code, exc)
+                result = (TransportResult.transient(str(exc)) if exc.transient
+                          else TransportResult.permanent(str(exc)))
+                return [result] * count
+
+        return deliver
 
     def _ping(self, system):
         if system.transport != "rpc":
@@ -74,3 +82,15 @@ class SyncTransport(models.AbstractModel):
                                   "code %(code)s (HTTP %(status)s).", code=own_code, status=status))
             checks.append(_("remote suite accepts our token"))
         return "; ".join(checks)
+
+
+def _answer_result(answer, texts):
+    """The result of one answer of the remote suite's inbound endpoint."""
+    if not isinstance(answer, dict):
+        return TransportResult.transient(texts["odd"] + repr(answer))
+    if answer.get("status") == "done":
+        return TransportResult.acknowledged(answer.get("remote_model"), answer.get("remote_ref"))
+    reason = answer.get("reason") or texts["refused"]
+    if answer.get("permanent"):
+        return TransportResult.permanent(reason)
+    return TransportResult.transient(reason)
