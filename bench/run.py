@@ -15,6 +15,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -144,12 +145,32 @@ def bench_rpc(instance, count=2000, per_record=200):
     }
 
 
+def bench_wso2(instance, count=2000):
+    """Messages per second through the test broker (a real HTTP server on loopback), one per request and batched."""
+    broker = subprocess.Popen([sys.executable, str(ROOT / "sync_transport_wso2" / "tests" / "broker_server.py"),
+                               "--port", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{int(broker.stdout.readline().split()[-1])}"
+        figures = {}
+        for batch in ("single", "batch"):
+            total = instance.shell(f"BROKER_URL = {url!r}\nBATCH = {batch!r}\nN = {count}\n"
+                                   + (BENCH / "wso2_setup.py").read_text())
+            run = instance.shell((BENCH / "wso2_send.py").read_text(), timeout=3600)
+            if run["states"] != {"done": total}:
+                raise RuntimeError(f"wso2 {batch}: not every message done: {run['states']}")
+            figures[f"wso2_{batch}_messages_per_s"] = round(total / run["seconds"])
+        return figures
+    finally:
+        broker.kill()
+
+
 BENCHMARKS = {
     "serialize": bench_serialize,
     "write": bench_write,
     "claims": bench_claims,
     "latency": bench_latency,
     "rpc": bench_rpc,
+    "wso2": bench_wso2,
 }
 
 

@@ -34,6 +34,7 @@ import argparse
 import base64
 import json
 import secrets
+import socket
 import ssl
 import sys
 import threading
@@ -94,6 +95,11 @@ def _deliver(envelopes, settings):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # headers and body go in two writes: without this, delayed ACKs add 40 ms to every answer
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, *args):
         pass
