@@ -97,9 +97,10 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def setup(self):
-        super().setup()
+        result = super().setup()
         # headers and body go in two writes: without this, delayed ACKs add 40 ms to every answer
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return result
 
     def log_message(self, *args):
         pass
