@@ -99,6 +99,19 @@ class BrokerCase(HttpCase):
                 "source": "here", "targets": ["shop_eu", "shop_us"], "record": {"model": "res.partner", "id": index},
                 "created_at": "2026-11-23T08:00:00Z", "version": 1, "payload": {"name": f"P{index}"}, **values}
 
+    def queue_partners(self, names):
+        """Messages of new partners ``names`` to the broker system, alone in the queue."""
+        data_type = self.env["sync.data.type"].create({
+            "name": "Contacts", "library_id": self.env["sync.library"].create({"name": "L", "slug": "broker_l"}).id,
+            "model_id": self.env["ir.model"]._get("res.partner").id, "system_ids": [(6, 0, self.system.ids)],
+            "trigger": "manual", "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name"})],
+        })
+        data_type.action_generate_schema()
+        self.env["sync.message"].search([]).unlink()
+        partners = self.env["res.partner"].create([{"name": name} for name in names])
+        self.env["sync.message"]._queue_records(data_type, partners, "upsert")
+        return partners
+
     def send(self, envelopes):
         return self.env["sync.transport"]._send(self.system, envelopes)
 

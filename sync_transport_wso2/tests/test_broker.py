@@ -52,15 +52,7 @@ class TestBroker(BrokerCase):
         self.assertEqual((result.status, result.retry_after), ("transient", 120.0))
 
     def test_retry_after_delays_the_message(self):
-        data_type = self.env["sync.data.type"].create({
-            "name": "Contacts", "library_id": self.env["sync.library"].create({"name": "L", "slug": "l429"}).id,
-            "model_id": self.env["ir.model"]._get("res.partner").id, "system_ids": [(6, 0, self.system.ids)],
-            "trigger": "manual", "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name"})],
-        })
-        data_type.action_generate_schema()
-        self.env["sync.message"].search([]).unlink()
-        self.env["sync.message"]._queue_records(data_type, self.env["res.partner"].create({"name": "Later"}),
-                                                "upsert")
+        self.queue_partners(["Later"])
         self.control(script=[{"status": 503, "body": "maintenance", "headers": {"Retry-After": "900"}}])
         self.env["sync.message"]._cron_send()
         self.env.invalidate_all()
@@ -148,15 +140,7 @@ class TestBroker(BrokerCase):
         self.system.write({"wso2_ack_mode": "async", "ack_timeout": 3600,
                            "user_id": self.env.ref("base.user_admin").id})
         self.control(mode="async", ack={"url": f"{self.base_url()}/sync/broker/acks", "token": token})
-        data_type = self.env["sync.data.type"].create({
-            "name": "Contacts", "library_id": self.env["sync.library"].create({"name": "L", "slug": "lasync"}).id,
-            "model_id": self.env["ir.model"]._get("res.partner").id, "system_ids": [(6, 0, self.system.ids)],
-            "trigger": "manual", "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name"})],
-        })
-        data_type.action_generate_schema()
-        self.env["sync.message"].search([]).unlink()
-        partners = self.env["res.partner"].create([{"name": "Async 1"}, {"name": "Async 2"}])
-        self.env["sync.message"]._queue_records(data_type, partners, "upsert")
+        self.queue_partners(["Async 1", "Async 2"])
         sent = self.env["sync.message"]._cron_send()
         self.env.invalidate_all()
         messages = self.env["sync.message"].search([("system_id", "=", self.system.id)])
