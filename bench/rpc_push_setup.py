@@ -4,7 +4,7 @@ PORT, DATABASE, KEY and N are prepended by bench/run.py.
 """
 
 env = env  # noqa: F821, PLW0127 - bound by the shell runner
-env["ir.config_parameter"].set_param("sync_base.own_code", "bench_src")
+env["ir.config_parameter"].set_param("sync_base.own_code", "src")
 system = env["sync.system"].create({
     "name": "Bench target", "code": "bench_rpc", "transport": "rpc", "rpc_protocol": "jsonrpc",
     "rpc_host": "127.0.0.1", "rpc_port": PORT, "rpc_database": DATABASE, "rpc_login": "sync_remote",  # noqa: F821

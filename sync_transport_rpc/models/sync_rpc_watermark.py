@@ -361,8 +361,8 @@ class SyncRpcWatermark(models.Model):
         remote_ids = {int(b.remote_ref): b for b in bindings if b.remote_ref.isdigit()}
         if not remote_ids:
             return 0
-        existing = set(client.execute(self.remote_model, "search", [("id", "in", list(remote_ids))],
-                                      context={"active_test": False}))
+        # exists(), not search(): a record the remote user's record rules hide is not a deleted one
+        existing = set(client.execute(self.remote_model, "exists", list(remote_ids)))
         deleted = 0
         for remote_id, binding in remote_ids.items():
             if remote_id in existing:
