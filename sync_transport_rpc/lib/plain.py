@@ -17,7 +17,7 @@ whole whatever its order.
 
 import re
 
-from .client import RpcError
+from .client import TRANSIENT_MARKERS, RpcError
 
 __all__ = ["Outcome", "apply_batch", "load_scalar", "xmlid_module", "xmlid_name"]
 
@@ -90,9 +90,11 @@ class _Resolver:
         return self.cache[key]
 
 
-def _fields(client, model):
+def _fields(client, model, names=()):
+    """The remote fields of ``model``, kept on the pooled client; read again when one of ``names`` is unknown
+    (a module installed on the remote since)."""
     cache = client.__dict__.setdefault("fields_cache", {})
-    if model not in cache:
+    if model not in cache or any(name not in cache[model] for name in names):
         cache[model] = client.execute(model, "fields_get", [], attributes=["type", "relation", "readonly"])
     return cache[model]
 
@@ -146,8 +148,8 @@ def _load(client, remote_model, module, items, fields_info, resolver):
     if len(rows) == 1:
         messages = [m.get("message", "") for m in answer.get("messages") or [] if m.get("type") == "error"]
         reason = "; ".join(messages) or "the remote refused the record"
-        status = "transient" if any(word in reason.lower() for word in ("serialize", "deadlock", "lock")) \
-            else "permanent"
+        # the remote's concurrency errors only: "lock" alone would also match "block" or "clock"
+        status = "transient" if any(marker in reason.lower() for marker in TRANSIENT_MARKERS) else "permanent"
         outcomes[rows[0][0]] = Outcome(status, reason)
         return outcomes
     # a refused row rolls the whole load back: find it, the others go alone
@@ -163,7 +165,7 @@ def apply_batch(client, remote_model, own_code, upserts, deletions, delete_mode=
     Network failures raise :class:`RpcError` (the caller fails the batch).
     """
     module = xmlid_module(own_code)
-    fields_info = _fields(client, remote_model)
+    fields_info = _fields(client, remote_model, {name for _index, env in upserts for name in env["payload"]})
     resolver = _Resolver(client)
     outcomes = {}
     pending = list(upserts)
