@@ -441,9 +441,10 @@ class SyncMessage(models.Model):
             try:
                 while time.monotonic() < deadline:
                     count, in_flight_next = self._send_batch(system, settings, pool)
-                    if in_flight:
-                        self._finish_in_flight(system, in_flight)
-                    in_flight = in_flight_next
+                    # the new batch is tracked before the previous one is stored: never dropped if that raises
+                    previous, in_flight = in_flight, in_flight_next
+                    if previous:
+                        self._finish_in_flight(system, previous)
                     if not count:
                         break
                     sent += max(count, 0)

@@ -36,6 +36,8 @@ __all__ = ["Outcome", "interpret", "parse_retry_after", "request_for"]
 REASON_CHARS = 300
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 ACK_MODES = ("sync", "async")
+# a day: a broker's absurd Retry-After must not overflow the next attempt's date
+MAX_RETRY_AFTER = 86400.0
 
 
 class Outcome:
@@ -92,7 +94,7 @@ def parse_retry_after(value, now=None):
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), MAX_RETRY_AFTER)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -102,7 +104,7 @@ def parse_retry_after(value, now=None):
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.timezone.utc)
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    return max((when - now).total_seconds(), 0.0)
+    return min(max((when - now).total_seconds(), 0.0), MAX_RETRY_AFTER)
 
 
 def _reason(status, text):

@@ -24,19 +24,21 @@ class SyncTransport(models.AbstractModel):
             return super()._send(system, envelopes)
         client = system._wso2_client()
         if system.wso2_batch == "batch":
-            return self._wso2_post(system, client, envelopes)
+            return self._wso2_post(system, client, envelopes)[0]
         results = []
         for index, envelope in enumerate(envelopes):
-            result = self._wso2_post(system, client, [envelope])[0]
+            answer, answered = self._wso2_post(system, client, [envelope])
+            result = answer[0]
             results.append(result)
-            if result.status == "transient" and result.reason.startswith(("cannot reach", "TLS")):
-                # the broker is down: the rest of the batch would only wait for the same timeout
+            if result.status == "transient" and (not answered or result.retry_after is not None):
+                # down, hanging or asking to wait: the rest of the batch would only meet the same
                 results.extend([result] * (len(envelopes) - index - 1))
                 break
         return results
 
     def _wso2_post(self, system, client, envelopes):
-        """One request with ``envelopes`` (one, or a batch); one :class:`TransportResult` per envelope."""
+        """One request with ``envelopes`` (one, or a batch); ``(one TransportResult per envelope, answered)``:
+        ``answered`` is False when no HTTP answer came."""
         headers, body = broker.request_for(envelopes, batched=system.wso2_batch == "batch")
         try:
             status, answer_headers, text = client.post(headers, body)
@@ -44,11 +46,11 @@ class SyncTransport(models.AbstractModel):
             # never the credentials: the client's messages name the URL, not the secrets
             _logger.info("WSO2 transport of %s: %s", system.code, exc)
             result = TransportResult.transient(str(exc)) if exc.transient else TransportResult.permanent(str(exc))
-            return [result] * len(envelopes)
+            return [result] * len(envelopes), False
         if status >= 400:
             _logger.info("WSO2 transport of %s: HTTP %s for %s envelope(s)", system.code, status, len(envelopes))
         outcomes = broker.interpret(status, answer_headers, text, envelopes, ack_mode=system.wso2_ack_mode)
-        return [self._wso2_result(outcome) for outcome in outcomes]
+        return [self._wso2_result(outcome) for outcome in outcomes], True
 
     def _wso2_result(self, outcome):
         if outcome.status == "acknowledged":
