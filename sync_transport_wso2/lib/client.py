@@ -110,9 +110,16 @@ class BrokerClient:
             raise BrokerError(f"{url} did not answer within {self.timeout:g} s") from None
         except requests.exceptions.ConnectionError as exc:
             raise BrokerError(f"cannot reach {url}: {type(exc).__name__}") from None
+        except requests.exceptions.InvalidHeader:
+            # never the exception's text: it quotes the header value, which may be a secret
+            raise BrokerError(f"cannot send to {url}: an extra header is not a valid HTTP header", transient=False,
+                              stage="tls") from None
+        except requests.exceptions.RequestException as exc:
+            # the connection broke in the middle of the answer: worth another try
+            raise BrokerError(f"{url} broke off the answer: {type(exc).__name__}") from None
         except (OSError, ValueError) as exc:
             # a missing certificate file, a malformed URL: configuration, not the network
-            raise BrokerError(f"cannot send to {url}: {_short(exc)}", transient=False, stage="tls") from None
+            raise BrokerError(f"cannot send to {url}: {type(exc).__name__}", transient=False, stage="tls") from None
 
     # ------------------------------------------------------------------
     def _auth_headers(self, refresh=False):
