@@ -9,7 +9,7 @@ from odoo.tools import SQL
 
 from odoo.addons.sync_base.lib.codec import CodecError, encode_value
 
-from ..lib import pull
+from ..lib import plain, pull
 from ..lib.client import RpcError
 
 _logger = logging.getLogger(__name__)
@@ -98,14 +98,22 @@ class SyncRpcWatermark(models.Model):
         if budget is None:
             budget = float(self.env["ir.config_parameter"].sudo().get_param("sync_queue.send_time_budget", 60))
         deadline = time.monotonic() + budget
-        applied, behind = 0, 0
+        applied, pages, behind = 0, 0, 0
         for watermark in self._pull_pairs():
             if time.monotonic() >= deadline:
                 behind += 1
                 continue
-            applied += watermark._pull_page()
+            try:
+                with self.env.cr.savepoint():
+                    applied += watermark._pull_page()
+            except Exception as exc:  # one pull's bug never rolls back the others
+                _logger.exception("Pulling %s failed", watermark.display_name)
+                watermark.last_error = f"{type(exc).__name__}: {exc}"
+            pages += 1
             behind += 0 if watermark.caught_up else 1
-        self.env["ir.cron"]._notify_progress(done=applied, remaining=behind)
+        # pages, not records changed: a page of records already here is progress too, and Odoo only runs the
+        # cron again at once after a run that reports some
+        self.env["ir.cron"]._notify_progress(done=pages, remaining=behind)
         return applied
 
     def action_pull(self):
@@ -195,7 +203,8 @@ class SyncRpcWatermark(models.Model):
 
     def _specs(self, client):
         """``[(property, kind, remote type, line)]`` of the lines a pull reads: fields and references."""
-        remote_fields = client.execute(self.remote_model, "fields_get", [], attributes=["type", "relation"])
+        lines = self.data_type_id.line_ids.filtered(lambda line: line.line_type in ("field", "reference"))
+        remote_fields = plain._fields(client, self.remote_model, set(lines.mapped("name")))
         specs = []
         for line in self.data_type_id.line_ids.sorted(lambda line: (line.sequence, line.id)):
             if line.line_type not in ("field", "reference"):
@@ -333,15 +342,16 @@ class SyncRpcWatermark(models.Model):
                 names = primary_lines.mapped("name")
                 missing = [remote_id for remote_id in unbound if (relation, remote_id) not in primaries]
                 if missing:
-                    for found in client.execute(relation, "read", missing, names + ["display_name"],
-                                                context={"active_test": False}):
+                    # search_read, not read: a record the remote user may not see is left out, not an error
+                    for found in client.execute(relation, "search_read", [("id", "in", missing)],
+                                                fields=names + ["display_name"], context={"active_test": False}):
                         primaries[(relation, found["id"])] = {
                             name: (None if found.get(name) is False else found.get(name)) for name in names}
                 refs.update({remote_id: primaries[(relation, remote_id)] for remote_id in unbound
                              if (relation, remote_id) in primaries})
             elif unbound:
-                for found in client.execute(relation, "read", unbound, ["display_name"],
-                                            context={"active_test": False}):
+                for found in client.execute(relation, "search_read", [("id", "in", unbound)],
+                                            fields=["display_name"], context={"active_test": False}):
                     refs[found["id"]] = {"name": found["display_name"]}
             references[prop] = refs
         return references
