@@ -28,6 +28,29 @@ class TestCapture(QueueCase):
         # coalesced with the message that has not been sent yet
         self.assertEqual(len(self.messages()), 1)
 
+    def test_queued_message_columns(self):
+        """Messages are inserted in one statement: every column the ORM would have set is there."""
+        company = self.env["res.company"].create({"name": "Second company"})
+        self.system.company_id = self.env.company
+        parent = self.env["res.partner"].create({"name": "Azure", "is_company": True})
+        self.partner.write({"parent_id": parent.id, "email": "columns@example.com"})
+        second = self.system.copy({"code": "target_2", "company_id": company.id})
+        self.contact_type.system_ids = [(4, second.id)]
+        other = self.env["res.partner"].create({"name": "Other", "company_id": company.id})
+        self.queue()
+        self.assertEqual(self.messages(res_id=self.partner.id).system_id, self.system | second)
+        message = self.messages(res_id=self.partner.id, system_id=self.system.id)
+        self.assertEqual(message.record_name, "Azure, Brandon")
+        self.assertEqual((message.state, message.attempt_count, message.operation), ("pending", 0, "upsert"))
+        self.assertEqual(message.company_id, self.env.company)
+        self.assertEqual((message.create_uid, message.write_uid), (self.env.user, self.env.user))
+        self.assertTrue(message.create_date and message.uuid)
+        self.assertFalse(message.envelope)
+        other_messages = self.messages(res_id=other.id)
+        self.assertEqual(other_messages.system_id, second, "a record of one company never reaches another's system")
+        self.assertEqual(other_messages.company_id, company)
+        self.assertNotEqual(other_messages.uuid, message.uuid)
+
     def test_unmapped_field_is_not_captured(self):
         self.partner.comment = "not mapped"
         self.commit()
