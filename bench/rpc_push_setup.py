@@ -1,6 +1,6 @@
-"""Scenario code (bench/run.py), on the source: a plain-mode JSON-RPC system and N partners to send.
+"""Scenario code (bench/run.py), on the source: a plain-mode JSON-RPC system and a data type of partners.
 
-PORT, DATABASE, KEY and N are prepended by bench/run.py.
+PORT, DATABASE and KEY are prepended by bench/run.py.
 """
 
 env = env  # noqa: F821, PLW0127 - bound by the shell runner
@@ -19,6 +19,4 @@ data_type = env["sync.data.type"].create({
                  (0, 0, {"line_type": "field", "value": "email", "name": "email"})],
 })
 data_type.action_generate_schema()
-env["res.partner"].create([{"name": f"Pushed {i}", "ref": f"RPCB-{i:05d}", "email": f"p{i}@push.example"}
-                           for i in range(N)])  # noqa: F821
-result = N  # noqa: F821
+result = system.id

@@ -113,13 +113,18 @@ result = env["res.partner"].with_context(active_test=False).search([("ref", "lik
 """
 
 
-def bench_rpc(instance, count=2000, per_record=200):
-    """Plain-mode JSON-RPC push, end to end, beside the target's in-process create and one execute_kw per record."""
+def bench_rpc(instance, count=2000, per_record=200, rounds=3):
+    """Plain-mode JSON-RPC push, end to end, beside the target's in-process create and one execute_kw per record.
+
+    The in-process create and the push take turns, ``rounds`` times each, and
+    the best round of each is kept: on a shared machine, the best round is
+    the one the least disturbed by other work.
+    """
     target = OdooInstance(instance.cluster, "sync_bench_target", with_test_addons=False)
     target.install(["base"])
     key = target.shell(REMOTE_USER)
-    inprocess = target.shell((BENCH / "rpc_inprocess.py").read_text(), timeout=3600)
     server = OdooServer(target).start()
+    inprocess_rates, push_rates, expected = [], [], []
     try:
         rpc = JsonRpc(server.url, target.dbname, "sync_remote", key)
         started = time.perf_counter()
@@ -127,22 +132,31 @@ def bench_rpc(instance, count=2000, per_record=200):
             rpc.execute("res.partner", "create", {"name": f"One call {index}", "ref": f"ONECALL-{index:05d}",
                                                   "email": f"p{index}@onecall.example"})
         one_call_rate = per_record / (time.perf_counter() - started)
-        instance.shell(f"PORT = {server.port}\nDATABASE = {target.dbname!r}\nKEY = {key!r}\nN = {count}\n"
+        instance.shell(f"PORT = {server.port}\nDATABASE = {target.dbname!r}\nKEY = {key!r}\n"
                        + (BENCH / "rpc_push_setup.py").read_text())
-        pumped = instance.shell((BENCH / "rpc_push_pump.py").read_text(), timeout=3600)
+        for round_ in range(rounds):
+            inprocess = target.shell((BENCH / "rpc_inprocess.py").read_text(), timeout=3600)
+            inprocess_rates.append(inprocess["partners"] / inprocess["seconds"])
+            instance.shell(f"ROUND = {round_}\nN = {count}\n" + (BENCH / "rpc_push_partners.py").read_text())
+            pumped = instance.shell((BENCH / "rpc_push_pump.py").read_text(), timeout=3600)
+            expected += [f"RPCB-{round_}-{i:05d}" for i in range(count)]
+            if pumped["states"] != {"done": count * (round_ + 1)}:
+                raise RuntimeError(f"rpc push: not every message done: {pumped['states']}")
+            push_rates.append(count / pumped["seconds"])
         arrived = sorted(target.shell(TARGET_REFS))
     finally:
         server.stop()
-    if pumped["states"] != {"done": count} or arrived != [f"RPCB-{i:05d}" for i in range(count)]:
-        raise RuntimeError(f"rpc push: not every partner arrived once: messages {pumped['states']}, "
-                           f"{len(arrived)} partners ({len(set(arrived))} refs) on the target")
-    inprocess_rate = inprocess["partners"] / inprocess["seconds"]
-    push_rate = count / pumped["seconds"]
+    if arrived != sorted(expected):
+        raise RuntimeError(f"rpc push: not every partner arrived once: {len(arrived)} partners "
+                           f"({len(set(arrived))} refs) on the target, {len(expected)} sent")
+    inprocess_rate, push_rate = max(inprocess_rates), max(push_rates)
     return {
         "rpc_inprocess_create_partners_per_s": round(inprocess_rate),
         "rpc_execute_kw_per_record_partners_per_s": round(one_call_rate),
         "rpc_plain_push_partners_per_s": round(push_rate),
         "rpc_plain_push_vs_inprocess_pct": round(push_rate / inprocess_rate * 100, 1),
+        "rpc_rounds_inprocess_partners_per_s": [round(rate) for rate in inprocess_rates],
+        "rpc_rounds_plain_push_partners_per_s": [round(rate) for rate in push_rates],
     }
 
 
