@@ -228,7 +228,7 @@ class SyncMessage(models.Model):
         self.invalidate_model()
 
     @api.model
-    def _cron_create_queue(self, limit=1000):
+    def _cron_create_queue(self, limit=500):
         """Turn captured changes into messages, ``limit`` at a time.
 
         Each call reports its progress, so Odoo's cron runs it again at once,
