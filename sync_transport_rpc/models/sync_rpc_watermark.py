@@ -16,6 +16,11 @@ _logger = logging.getLogger(__name__)
 
 # a document that cannot be applied yet may reference one applied later in the same page
 MAX_PASSES = 8
+# a sweep that finds more than this share of a slice gone (and at least SWEEP_GUARD_MIN records) applies
+# nothing until a manager allows it: a remote restored from an old backup, emptied, or whose user lost its
+# access must not empty this database
+SWEEP_GUARD_RATIO = 0.5
+SWEEP_GUARD_MIN = 10
 # references of the pulled records, by the remote's field types
 RELATIONAL = ("many2one", "many2many")
 RECORD_ERRORS = (UserError, ValidationError, AccessError, CodecError, ValueError, TypeError, KeyError,
@@ -52,6 +57,13 @@ class SyncRpcWatermark(models.Model):
     last_error = fields.Text(readonly=True)
     pulled_count = fields.Integer(string="Records Applied", readonly=True)
     deleted_count = fields.Integer(string="Deletions Applied", readonly=True)
+    deletions_held = fields.Boolean(
+        readonly=True, help="The last sweep found so many records gone that it applied none of their deletions.",
+    )
+    allow_mass_deletion = fields.Boolean(
+        readonly=True,
+        help="Set by 'Apply the Deletions': the next sweep applies the deletions it finds, however many.",
+    )
 
     _sql_constraints = [
         ("system_data_type_unique", "unique(system_id, data_type_id)",
@@ -132,6 +144,12 @@ class SyncRpcWatermark(models.Model):
             },
         }
 
+    def action_allow_deletions(self):
+        """Let the next sweep apply deletions that the mass-deletion guard held back (managers)."""
+        if not self.env.user.has_group("sync_base.group_sync_manager"):
+            raise AccessError(_("Only synchronization managers can allow deletions."))
+        self.sudo().write({"allow_mass_deletion": True})
+
     def action_reset(self):
         """Read everything again from the start on the next run (managers); nothing is duplicated."""
         if not self.env.user.has_group("sync_base.group_sync_manager"):
@@ -169,20 +187,28 @@ class SyncRpcWatermark(models.Model):
                 system.batch_size,
             )
             # with the page, so that a record waiting for one of the page gets it in the same run
-            rows = self._retry_rows(client, specs) + rows
+            retry_rows, retry_later = self._retry_rows(client, specs)
+            rows = retry_rows + rows
             failed, reasons, applied = self._apply_rows(client, applier, specs, rows)
             if caught_up and cursor.key < stored.key:
                 cursor = stored  # nothing new: keep the mark where it was, not back by the overlap
-            deleted = self._sweep(client, applier)
+            # those waiting their turn first, then those that failed again
+            waiting = set(retry_later)
+            retry_ids = retry_later + [remote_id for remote_id in failed if remote_id not in waiting]
+            deleted, held = self._sweep(client, applier)
+            if held:
+                reasons[0] = held
             vals.update({
                 "cursor_at": cursor.second or False,
                 "cursor_id": cursor.last_id,
                 "caught_up": caught_up,
-                "retry_ids": failed or False,
+                "retry_ids": retry_ids or False,
                 "pulled_count": self.pulled_count + applied,
                 "deleted_count": self.deleted_count + deleted,
-                "last_error": "\n".join(f"{data_type.remote_model or data_type.model_name},{remote_id}: {reason}"
-                                        for remote_id, reason in sorted(reasons.items())[:20]) or False,
+                # the sweep's warning (under id 0) first, then the records that failed
+                "last_error": "\n".join(
+                    f"{self.remote_model},{remote_id}: {reason}" if remote_id else reason
+                    for remote_id, reason in sorted(reasons.items())[:20]) or False,
             })
         except (RpcError, UserError, ValidationError) as exc:
             # nothing moves: the next run reads the same page again
@@ -223,13 +249,20 @@ class SyncRpcWatermark(models.Model):
         return specs
 
     def _retry_rows(self, client, specs):
-        """The records a previous page could not apply, read again, fresh (those deleted since are not read)."""
+        """The records previous pages could not apply, read again, fresh; ``(rows, ids left for later)``.
+
+        A page's worth at most, the oldest first: the others wait their turn.
+        Records deleted since, or that left the remote domain, are not read
+        and leave the list.
+        """
         ids = [int(remote_id) for remote_id in self.retry_ids or []]
         if not ids:
-            return []
-        return client.execute(self.remote_model, "search_read", [("id", "in", ids)],
+            return [], []
+        now, later = ids[: self.system_id.batch_size], ids[self.system_id.batch_size:]
+        rows = client.execute(self.remote_model, "search_read", [*self._remote_domain(), ("id", "in", now)],
                               fields=sorted({spec[0] for spec in specs} | {"write_date"}),
                               context={"active_test": False})
+        return rows, later
 
     # ------------------------------------------------------------------
     # Applying
@@ -360,22 +393,38 @@ class SyncRpcWatermark(models.Model):
     # Deletions
     # ------------------------------------------------------------------
     def _sweep(self, client, applier):
-        """Check a slice of this watermark's bindings on the remote; apply the deletions found; return how many."""
+        """Check a slice of this watermark's bindings on the remote and apply the deletions found.
+
+        Returns ``(deleted, held)``: how many were applied, and why the slice
+        was held back (``held``), when it looked like a mass deletion.
+        Records with local changes still to send are left alone: they are
+        sent again, and the remote gets them back.
+        """
         system, data_type = self.system_id, self.data_type_id
         Binding = self.env["sync.binding"].sudo()
         domain = [("system_id", "=", system.id), ("model", "=", data_type.model_name),
                   ("remote_model", "=", self.remote_model)]
         bindings = Binding.search([*domain, ("id", ">", self.sweep_cursor)], order="id", limit=system.rpc_sweep_size)
+        remote_ids = {int(b.remote_ref): b for b in bindings if b.remote_ref.isdigit()}
+        # exists(), not search(): a record the remote user's record rules hide is not a deleted one
+        existing = set(client.execute(self.remote_model, "exists", list(remote_ids))) if remote_ids else set()
+        gone = [remote_id for remote_id in remote_ids if remote_id not in existing]
+        if (len(gone) >= SWEEP_GUARD_MIN and len(gone) > len(remote_ids) * SWEEP_GUARD_RATIO
+                and not self.allow_mass_deletion):
+            # the cursor stays: the same slice is checked again until a manager allows it
+            self.deletions_held = True
+            return 0, _(
+                "%(gone)s of %(checked)s records checked are gone from %(system)s: no deletion was applied. "
+                "If they were deleted there on purpose, press 'Apply the Deletions'.",
+                gone=len(gone), checked=len(remote_ids), system=system.display_name)
         # the next run goes on after this slice, and from the start again after the last one
         self.sweep_cursor = bindings[-1].id if len(bindings) == system.rpc_sweep_size else 0
-        remote_ids = {int(b.remote_ref): b for b in bindings if b.remote_ref.isdigit()}
-        if not remote_ids:
-            return 0
-        # exists(), not search(): a record the remote user's record rules hide is not a deleted one
-        existing = set(client.execute(self.remote_model, "exists", list(remote_ids)))
+        self.write({"allow_mass_deletion": False, "deletions_held": False})
+        changed_here = self._locally_changed(gone)
         deleted = 0
-        for remote_id, binding in remote_ids.items():
-            if remote_id in existing:
+        for remote_id in gone:
+            binding = remote_ids[remote_id]
+            if remote_id in changed_here:
                 continue
             try:
                 with self.env.cr.savepoint():
@@ -386,4 +435,4 @@ class SyncRpcWatermark(models.Model):
                              exc)
                 continue
             deleted += 1
-        return deleted
+        return deleted, None

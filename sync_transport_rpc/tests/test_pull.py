@@ -1,5 +1,5 @@
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from .common import RpcCase
 
@@ -94,3 +94,81 @@ class TestPull(RpcCase):
         self.env.flush_all()
         self.env.cr.precommit.run()
         self.assertEqual(watermark._locally_changed([41]), set())
+
+
+@tagged("post_install", "-at_install")
+class TestSweepGuard(HttpCase):
+    """The deletion sweep against a real Odoo: this test server, its records standing in for the remote's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        user = cls.env["res.users"].create({
+            "name": "Sweep user", "login": "sweep_user", "password": "sweep_user_password",
+            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id])],
+        })
+        cls.system = cls.env["sync.system"].create({
+            "name": "Itself", "code": "itself", "transport": "rpc", "rpc_protocol": "jsonrpc", "rpc_mode": "plain",
+            "rpc_host": "127.0.0.1", "rpc_port": cls.http_port(), "rpc_database": cls.env.cr.dbname,
+            "rpc_login": "sweep_user", "rpc_password": "sweep_user_password", "timeout": 20, "user_id": user.id,
+        })
+        library = cls.env["sync.library"].create({"name": "Sweep", "slug": "sweep_tests"})
+        cls.data_type = cls.env["sync.data.type"].create({
+            "name": "Partners", "library_id": library.id, "model_id": cls.env["ir.model"]._get("res.partner").id,
+            "system_ids": [(6, 0, cls.system.ids)], "rpc_pull": True,
+            "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name"})],
+        })
+        Partner = cls.env["res.partner"]
+        cls.local = Partner.create([{"name": f"Here {i}"} for i in range(12)])
+        cls.remote = Partner.create([{"name": f"There {i}"} for i in range(12)])
+        for here, there in zip(cls.local, cls.remote, strict=True):
+            cls.env["sync.binding"]._bind(cls.system, here, "res.partner", str(there.id))
+        cls.env.flush_all()
+        cls.env.cr.precommit.clear()
+
+    def sweep(self, watermark):
+        return watermark._sweep(self.system._rpc_client(), watermark._applier())
+
+    def test_a_mass_deletion_is_held_until_a_manager_allows_it(self):
+        watermark = self.env["sync.rpc.watermark"]._pull_pairs().filtered(lambda w: w.system_id == self.system)
+        self.remote[:11].unlink()
+        deleted, held = self.sweep(watermark)
+        self.assertEqual(deleted, 0)
+        self.assertIn("11 of 12 records checked are gone", held)
+        self.assertTrue(watermark.deletions_held)
+        self.assertEqual(len(self.local.exists()), 12, "nothing is deleted here")
+        # held again on the next run: the slice is checked again, not skipped
+        self.assertEqual(self.sweep(watermark)[0], 0)
+        with self.assertRaises(AccessError):
+            watermark.with_user(self.system.user_id).action_allow_deletions()
+        watermark.action_allow_deletions()
+        # a record changed here and not sent yet is kept: it is sent again and the remote gets it back
+        self.env["sync.message"].create({
+            "system_id": self.system.id, "data_type_id": self.data_type.id, "model": "res.partner",
+            "res_id": self.local[0].id, "operation": "upsert",
+        })
+        deleted, held = self.sweep(watermark)
+        self.assertEqual((deleted, held), (10, None))
+        self.assertEqual(self.local.exists(), self.local[0] | self.local[11])
+        self.assertFalse(watermark.allow_mass_deletion)
+        self.assertFalse(watermark.deletions_held)
+
+    def test_a_few_deletions_go_through(self):
+        watermark = self.env["sync.rpc.watermark"]._pull_pairs().filtered(lambda w: w.system_id == self.system)
+        self.remote[:2].unlink()
+        self.assertEqual(self.sweep(watermark), (2, None))
+        self.assertEqual(self.local.exists(), self.local[2:])
+        self.assertFalse(watermark.deletions_held)
+
+    def test_records_to_read_again_take_turns_and_follow_the_remote_domain(self):
+        watermark = self.env["sync.rpc.watermark"]._pull_pairs().filtered(lambda w: w.system_id == self.system)
+        self.system.batch_size = 2
+        self.data_type.rpc_pull_domain = "[('name', 'like', 'There')]"
+        first, second, third = self.remote[:3]
+        second.name = "Elsewhere"
+        watermark.retry_ids = [first.id, second.id, third.id]
+        client = self.system._rpc_client()
+        rows, later = watermark._retry_rows(client, watermark._specs(client))
+        self.assertEqual([row["id"] for row in rows], [first.id], "a page's worth, and only what the domain keeps")
+        self.assertEqual(later, [third.id])
