@@ -152,11 +152,31 @@ def _load(client, remote_model, module, items, fields_info, resolver):
         status = "transient" if any(marker in reason.lower() for marker in TRANSIENT_MARKERS) else "permanent"
         outcomes[rows[0][0]] = Outcome(status, reason)
         return outcomes
-    # a refused row rolls the whole load back: find it, the others go alone
+    # a refused row rolls the whole load back.  load() names the rows it refused (in a batch, also the first
+    # row, under the batch's own error): those go alone, the others together again, so one bad record costs
+    # a few calls, not one per record
+    by_index = dict(items)
+    suspects = {rows[position][0] for position in _refused_positions(answer, len(rows))}
+    if suspects and len(suspects) < len(rows):
+        others = [(index, by_index[index]) for index, _row_data in rows if index not in suspects]
+        outcomes.update(_load(client, remote_model, module, others, fields_info, resolver))
+        for index in sorted(suspects):
+            outcomes.update(_load(client, remote_model, module, [(index, by_index[index])], fields_info, resolver))
+        return outcomes
     for index, _row_data in rows:
-        item = next(i for i in items if i[0] == index)
-        outcomes.update(_load(client, remote_model, module, [item], fields_info, resolver))
+        outcomes.update(_load(client, remote_model, module, [(index, by_index[index])], fields_info, resolver))
     return outcomes
+
+
+def _refused_positions(answer, count):
+    """Positions (in the rows sent) of the rows a failed ``load()`` names in its error messages."""
+    positions = set()
+    for message in answer.get("messages") or []:
+        rows = message.get("rows") if message.get("type") == "error" else None
+        first = rows.get("from") if isinstance(rows, dict) else None
+        if isinstance(first, int) and 0 <= first < count:
+            positions.add(first)
+    return positions
 
 
 def apply_batch(client, remote_model, own_code, upserts, deletions, delete_mode="unlink"):

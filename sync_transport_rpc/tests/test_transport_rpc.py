@@ -1,8 +1,9 @@
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.sync_transport_rpc.models.sync_system import _POOL
 
+from ..lib import plain
 from ..lib.client import OdooRpcClient, RpcError, classify_remote_error
 from .common import RpcCase
 
@@ -69,3 +70,53 @@ class TestTransportRpc(RpcCase):
         with self.assertRaises(ValueError):
             OdooRpcClient("jsonrpc", "h", 1, "d", "l", "p", timeout=0)
         self.assertTrue(RpcError("transient", "x").transient)
+
+
+@tagged("post_install", "-at_install")
+class TestPlainAgainstItself(HttpCase):
+    """Plain mode against a real Odoo: this test server, through its own JSON-RPC endpoint."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.users"].create({
+            "name": "Plain user", "login": "plain_user", "password": "plain_user_password",
+            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id])],
+        })
+        cls.system = cls.env["sync.system"].create({
+            "name": "Itself", "code": "plain_itself", "transport": "rpc", "rpc_protocol": "jsonrpc",
+            "rpc_mode": "plain", "rpc_host": "127.0.0.1", "rpc_port": cls.http_port(),
+            "rpc_database": cls.env.cr.dbname, "rpc_login": "plain_user", "rpc_password": "plain_user_password",
+            "timeout": 20,
+        })
+
+    def test_one_refused_record_costs_a_few_calls_not_one_per_record(self):
+        client = self.system._rpc_client()
+        calls = []
+        execute = client.execute
+
+        def counting(model, method, *args, **kwargs):
+            calls.append(method)
+            return execute(model, method, *args, **kwargs)
+
+        client.execute = counting
+        self.addCleanup(vars(client).pop, "execute", None)
+        upserts = [(index, {"payload": {"name": f"Bisect {index}", "ref": f"BISECT-{index:02d}", "type": "contact"},
+                            "record": {"model": "res.partner", "id": 9000 + index}}) for index in range(20)]
+        upserts[13][1]["payload"]["type"] = "no-such-type"
+        outcomes = plain.apply_batch(client, "res.partner", "bisect", upserts, [])
+        self.assertEqual({index for index, outcome in outcomes.items() if outcome.status == "done"},
+                         set(range(20)) - {13})
+        self.assertEqual(outcomes[13].status, "permanent")
+        self.assertIn("no-such-type", outcomes[13].reason)
+        # the batch, the 19 others together, the refused one alone, and at most the first row alone
+        self.assertLessEqual(calls.count("load"), 4, calls)
+        arrived = self.env["res.partner"].search([("ref", "like", "BISECT-")])
+        self.assertEqual(len(arrived), 19)
+        self.assertEqual(
+            set(self.env["ir.model.data"].search([("module", "=", "sync_bisect"), ("model", "=", "res.partner")])
+                .mapped("res_id")), set(arrived.ids))
+        # sent again (an answer lost): updated, not duplicated
+        outcomes = plain.apply_batch(client, "res.partner", "bisect", upserts[:13], [])
+        self.assertEqual({o.status for o in outcomes.values()}, {"done"})
+        self.assertEqual(self.env["res.partner"].search_count([("ref", "like", "BISECT-")]), 19)
