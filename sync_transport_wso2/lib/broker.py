@@ -114,17 +114,28 @@ def _reason(status, text):
     return f"HTTP {status}: {text}" if text else f"HTTP {status}"
 
 
-def _answers(text):
-    """``{message id: answer}`` of a JSON body; empty when the body says nothing per message."""
+def _answers(text, envelopes=()):
+    """``{message id: answer}`` of a JSON body; empty when the body says nothing per message.
+
+    An answer without ``message_id`` (``{"status": "error", ...}``) answers
+    for every envelope of the request: an error never passes for an
+    acknowledgement.
+    """
     try:
         body = json.loads(text) if text and text.strip() else None
     except ValueError:
         return {}
     if isinstance(body, dict) and isinstance(body.get("results"), list):
         body = body["results"]
+    if isinstance(body, dict) and "message_id" not in body and body.get("status") in ANSWER_STATUSES:
+        return {envelope["id"]: body for envelope in envelopes}
     items = body if isinstance(body, list) else [body]
     return {item["message_id"]: item for item in items
             if isinstance(item, dict) and isinstance(item.get("message_id"), str)}
+
+
+# the statuses of a per-message answer
+ANSWER_STATUSES = ("done", "accepted", "error")
 
 
 def _answer_outcome(answer, default):
@@ -151,7 +162,7 @@ def interpret(status, headers, text, envelopes, ack_mode="sync", now=None):
     count = len(envelopes)
     if 200 <= status < 300:
         default = Outcome("accepted" if ack_mode == "async" or status == 202 else "acknowledged")
-        answers = _answers(text)
+        answers = _answers(text, envelopes)
         return [_answer_outcome(answers[e["id"]], default) if e["id"] in answers else default for e in envelopes]
     if status in TRANSIENT_STATUSES or status >= 500:
         retry_after = parse_retry_after((headers or {}).get("Retry-After"), now=now)

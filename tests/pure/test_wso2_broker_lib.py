@@ -80,6 +80,19 @@ def test_a_body_answers_per_message():
     assert broker.interpret(200, {}, "not json", envelopes[:1])[0].status == "acknowledged"
 
 
+def test_an_answer_without_an_id_answers_for_the_whole_request():
+    one = [envelope(1)]
+    refused = broker.interpret(200, {}, json.dumps({"status": "error", "permanent": True, "reason": "no SKU"}), one)
+    assert (refused[0].status, refused[0].reason) == ("permanent", "no SKU")
+    assert broker.interpret(200, {}, json.dumps({"status": "error"}), one)[0].status == "transient"
+    done = broker.interpret(200, {}, json.dumps({"status": "done", "remote_ref": 5}), one)[0]
+    assert (done.status, done.remote_ref) == ("acknowledged", "5")
+    two = [envelope(1), envelope(2)]
+    assert {o.status for o in broker.interpret(200, {}, json.dumps({"status": "error"}), two)} == {"transient"}
+    # a body that is not an answer changes nothing
+    assert {o.status for o in broker.interpret(200, {}, json.dumps({"ok": True}), two)} == {"acknowledged"}
+
+
 def test_client_configuration_is_checked_and_secrets_stay_out_of_repr():
     with pytest.raises(ValueError):
         BrokerClient("http://broker", timeout=0)
