@@ -1,0 +1,56 @@
+"""The run command (bin/run): two databases on the machine's PostgreSQL, two servers, the demo's table."""
+
+import re
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.conftest import ROOT
+from tests.harness.pg import PgError, ensure_system_postgres, free_port
+from tools.run import SOURCE_DB, TARGET_DB, MachinePostgres
+
+ROW_RE = re.compile(r"^(?P<type>.+?)\s+(?P<sent>\d+)\s+(?P<done>\d+)\s+(?P<failed>\d+)$", re.MULTILINE)
+
+
+def run(*args, timeout=900):
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "run.py"), *args], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def listening(port):
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_the_demo_sends_everything_and_runs_again_safely():
+    try:
+        pg = MachinePostgres(ensure_system_postgres(log=lambda _text: None))
+    except (PgError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"SKIPPED: the machine's PostgreSQL cannot be started here: {exc}")
+    source_port, target_port = free_port(), free_port()
+    ports = ["--source-port", str(source_port), "--target-port", str(target_port)]
+    try:
+        first = run("--companies", "4", "--products", "3", *ports)
+        assert first.returncode == 0, first.stdout + first.stderr
+        table = {m["type"].strip(): (int(m["sent"]), int(m["done"]), int(m["failed"]))
+                 for m in ROW_RE.finditer(first.stdout)}
+        # 4 companies and their 16 contacts, 3 products; the tags only when they are new
+        assert table["Companies and contacts"] == (20, 20, 0), first.stdout
+        assert table["Products"] == (3, 3, 0), first.stdout
+        assert "median latency from the commit to the acknowledgement" in first.stdout
+        assert f"http://localhost:{source_port}" in first.stdout
+        assert listening(source_port) and listening(target_port), "the servers stay up"
+        # again: the same databases and configuration, new records, nothing made twice
+        second = run("--companies", "2", "--products", "1", *ports)
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert pg.query(SOURCE_DB, "SELECT count(*) FROM sync_system WHERE code = 'demo_target'") == [(1,)]
+        assert pg.query(SOURCE_DB, "SELECT count(*) FROM sync_data_type")[0][0] == 4
+        refs = pg.query(TARGET_DB, "SELECT count(*), count(DISTINCT ref) FROM res_partner WHERE ref LIKE 'DEMO-%%'")
+        sent = pg.query(SOURCE_DB, "SELECT count(*) FROM res_partner WHERE ref LIKE 'DEMO-%%'")
+        assert refs[0][0] == refs[0][1] == sent[0][0], "every demo partner is on the target once"
+    finally:
+        stopped = run("--stop", timeout=120)
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    assert not listening(source_port) and not listening(target_port)
