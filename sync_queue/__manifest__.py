@@ -8,6 +8,11 @@
     "maintainers": ["sync-suite"],
     "license": "LGPL-3",
     "development_status": "Alpha",
+    "assets": {
+        "web.assets_tests": [
+            "sync_queue/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
     "depends": ["sync_mapping"],
     "external_dependencies": {"python": ["requests"]},

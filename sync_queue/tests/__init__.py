@@ -2,3 +2,4 @@ from . import test_menus
 from . import test_capture
 from . import test_send
 from . import test_inbound
+from . import test_tours
