@@ -179,6 +179,26 @@ def bench_wso2(instance, count=2000):
         broker.kill()
 
 
+def bench_memory(instance, systems=20, partners=5000):
+    """Resident memory of one send worker while a backlog of 100,000 messages drains: flat, not growing."""
+    queued = instance.shell(f"SYSTEMS = {systems}\nPARTNERS = {partners}\n" + (BENCH / "memory_setup.py").read_text(),
+                            timeout=3600)
+    run = instance.shell((BENCH / "memory_drain.py").read_text(), timeout=7200)
+    samples = run["samples"]
+    if samples[-1][0] != queued:
+        raise RuntimeError(f"memory: {samples[-1][0]} of {queued} messages done")
+    tenth = next(rss for done, rss in samples if done >= queued / 10)
+    return {
+        "memory_backlog_messages": queued,
+        "memory_rss_mb_after_first_10pct": round(tenth, 1),
+        "memory_rss_mb_at_end": round(samples[-1][1], 1),
+        "memory_rss_max_mb_while_draining": round(max(rss for _done, rss in samples), 1),
+        "memory_end_vs_first_10pct_pct": round((samples[-1][1] / tenth - 1) * 100, 1),
+        "memory_process_peak_mb": round(run["peak_mb"], 1),
+        "memory_samples_rss_mb": [round(rss, 1) for _done, rss in samples[:: max(len(samples) // 8, 1)]],
+    }
+
+
 BENCHMARKS = {
     "serialize": bench_serialize,
     "write": bench_write,
@@ -186,6 +206,7 @@ BENCHMARKS = {
     "latency": bench_latency,
     "rpc": bench_rpc,
     "wso2": bench_wso2,
+    "memory": bench_memory,
 }
 
 
