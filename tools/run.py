@@ -103,9 +103,10 @@ def serve(instance, port, name):
 def wait_for_messages(pg, after, timeout):
     """Poll the source's queue until every change is queued and every new message is final.
 
-    Returns ``{message id: (data type, state, seen final at)}``.
+    Returns ``(seen, rows)``: ``{message id: (data type, state, seen final at)}`` and the new messages'
+    ``(id, data type, state)`` as last read.
     """
-    seen = {}
+    seen, rows = {}, []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         rows = pg.query(SOURCE_DB, "SELECT m.id, d.name, m.state FROM sync_message m "

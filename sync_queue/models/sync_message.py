@@ -176,6 +176,7 @@ class SyncMessage(models.Model):
         for fname in ("complete_name", records._rec_name):
             field = records._fields.get(fname or "")
             if field and field.store and field.type == "char" and not field.translate:
+                records.fetch([fname])  # that column only, not every column of the records
                 return dict(zip(records.ids, records.mapped(fname), strict=True))
         return {record.id: record.display_name for record in records}
 

@@ -36,6 +36,8 @@ __all__ = ["Outcome", "interpret", "parse_retry_after", "request_for"]
 REASON_CHARS = 300
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 ACK_MODES = ("sync", "async")
+# the statuses of a per-message answer
+ANSWER_STATUSES = ("done", "accepted", "error")
 # a day: a broker's absurd Retry-After must not overflow the next attempt's date
 MAX_RETRY_AFTER = 86400.0
 
@@ -133,9 +135,6 @@ def _answers(text, envelopes=()):
     return {item["message_id"]: item for item in items
             if isinstance(item, dict) and isinstance(item.get("message_id"), str)}
 
-
-# the statuses of a per-message answer
-ANSWER_STATUSES = ("done", "accepted", "error")
 
 
 def _answer_outcome(answer, default):

@@ -23,16 +23,15 @@ if not library:
 
 
 def data_type(name, model, lines, **vals):
-    """The demo data type ``name``, made with its lines and schema when missing."""
+    """The demo data type ``name``, made with its field lines when missing."""
     found = env["sync.data.type"].with_context(active_test=False).search(
         [("library_id", "=", library.id), ("name", "=", name)])
     if found:
         return found
-    made = env["sync.data.type"].create({
+    return env["sync.data.type"].create({
         "name": name, "library_id": library.id, "model_id": Model._get(model).id, **vals,
         "line_ids": [(0, 0, dict(line_type="field", **line)) for line in lines],
     })
-    return made
 
 
 def line(value, primary=False):
