@@ -501,23 +501,36 @@ class SyncDataType(models.Model):
                 _("%(data_type)s, property %(prop)s: a reference must be an object, got %(value)r.",
                   data_type=self.display_name, prop=line.name, value=ref)
             )
+        reference_type = line.reference_id.with_env(self.env)
+        primaries = set(reference_type.line_ids.filtered("primary").mapped("name"))
         found = comodel.browse()
-        if "ref" in ref:
-            try:
-                found = comodel.browse(int(ref["ref"])).exists()
-            except (TypeError, ValueError):
-                found = comodel.browse()
+        if "ref" in primaries and primaries <= set(ref):
+            # a primary property named "ref" reads like a binding's {"ref": <our id>}: the primary values are
+            # the stronger claim, our own id the fallback
+            found = reference_type._find_by_primary(ref)
+            if not found and len(ref) == 1:
+                found = self._browse_ref(comodel, ref["ref"])
+        elif "ref" in ref:
+            found = self._browse_ref(comodel, ref["ref"])
         elif "name" in ref and len(ref) == 1:
             found = comodel.with_context(active_test=False).search([(comodel._rec_name or "id", "=", ref["name"])],
                                                                     limit=2)
-        elif line.reference_id:
-            found = line.reference_id.with_env(self.env)._find_by_primary(ref)
+        elif reference_type:
+            found = reference_type._find_by_primary(ref)
         if len(found) != 1:
             raise SyncMappingError(
                 _("%(data_type)s, property %(prop)s: cannot resolve the reference %(value)s to one %(model)s.",
                   data_type=self.display_name, prop=line.name, value=json.dumps(ref), model=comodel._name)
             )
         return found.id
+
+    @staticmethod
+    def _browse_ref(comodel, value):
+        """The record of ``comodel`` whose id is the binding reference ``value``, if it exists."""
+        try:
+            return comodel.browse(int(value)).exists()
+        except (TypeError, ValueError):
+            return comodel.browse()
 
     def _resolve_references(self, line, field, value):
         comodel = self.env[field.comodel_name]

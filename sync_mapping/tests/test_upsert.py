@@ -78,6 +78,29 @@ class TestUpsert(MappingCase):
         with self.assertRaisesRegex(SyncMappingError, 'property country: cannot resolve the reference {"code": "XX"}'):
             self.contact_type._upsert([document])
 
+    def test_a_primary_property_named_ref_is_not_taken_for_an_id(self):
+        by_ref = self._data_type("Contacts by reference", "res.partner",
+                                 [("field", "ref", "ref", {"primary": True}), ("field", "name", "name", {})])
+        orders = self._data_type("Tagged", "res.partner.category",
+                                 [("field", "name", "name", {"primary": True}),
+                                  ("reference", "partner_ids", "partners", {"reference_id": by_ref.id})])
+        by_ref.action_generate_schema()
+        orders.action_generate_schema()
+        self.contact.ref = "CUST-7"
+        sent = self.env["res.partner.category"].create({"name": "Referenced",
+                                                        "partner_ids": [(6, 0, self.contact.ids)]})
+        [document] = orders._serialize(sent)
+        self.assertEqual(document["partners"], [{"ref": "CUST-7"}])
+        document["name"] = "Received"
+        [tag] = orders._upsert([document])
+        self.assertNotEqual(tag, sent)
+        self.assertEqual(tag.partner_ids, self.contact)
+        # a binding's reference (the receiver's id) still resolves when no record has it as primary value
+        [tag] = orders._upsert([{"name": "By id", "partners": [{"ref": str(self.company.id)}]}])
+        self.assertEqual(tag.partner_ids, self.company)
+        with self.assertRaisesRegex(SyncMappingError, 'cannot resolve the reference {"ref": "CUST-404"}'):
+            orders._upsert([{"name": "Unknown", "partners": [{"ref": "CUST-404"}]}])
+
     def test_invalid_document_is_refused_with_property(self):
         with self.assertRaisesRegex(SyncMappingError, "property is_company"):
             self.contact_type._upsert([{"name": "X", "is_company": "yes"}])
