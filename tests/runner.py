@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.harness.odoo_env import ADDONS, TEST_ADDONS_PATH, OdooMissing, find_odoo
-from tests.harness.odoo_server import OdooInstance, log_problems
+from tests.harness.odoo_server import OdooInstance, log_problem_blocks, log_problems
 from tests.harness.pg import PgCluster, free_port
 
 TIERS = ("lint", "pure", "odoo", "e2e")
@@ -181,8 +181,12 @@ def run_odoo_tests(tally, instance, label, modules):
                          "--gevent-port", str(free_port())], check=False)
     output = proc.stderr
     match = ODOO_RESULT_RE.search(output)
-    for line in log_problems(output):
-        print("   ", line[:400])
+    for block in log_problem_blocks(output):
+        # the entry's first line, and its traceback in full: a failing test must be readable from CI's log
+        first, _newline, rest = block.partition("\n")
+        print("   ", first[:400])
+        for line in rest.splitlines()[-60:]:
+            print("       ", line)
     if not match:
         print(output[-3000:])
         tally.add(failed=1, failure=f"odoo: the tests of {label} did not report")

@@ -30,9 +30,25 @@ class OdooCommandError(RuntimeError):
     pass
 
 
+LOG_LINE_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ ")
+
+
 def log_problems(text):
     """The WARNING, ERROR and CRITICAL lines of an Odoo log."""
     return [line for line in text.splitlines() if LOG_PROBLEM_RE.match(line)]
+
+
+def log_problem_blocks(text):
+    """The WARNING, ERROR and CRITICAL entries of an Odoo log, each with the lines that follow it (a traceback)."""
+    blocks, current = [], None
+    for line in text.splitlines():
+        if LOG_LINE_RE.match(line):
+            current = [line] if LOG_PROBLEM_RE.match(line) else None
+            if current:
+                blocks.append(current)
+        elif current is not None:
+            current.append(line)
+    return ["\n".join(block) for block in blocks]
 
 
 class OdooInstance:
