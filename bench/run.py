@@ -11,6 +11,7 @@ import argparse
 import concurrent.futures
 import datetime
 import json
+import math
 import os
 import platform
 import shutil
@@ -21,6 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg2
+import requests
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -29,6 +33,7 @@ from tests.harness.odoo_server import JsonRpc, OdooInstance, OdooServer
 from tests.harness.pg import PgCluster
 
 BENCH = ROOT / "bench"
+BROKER_SERVER = ROOT / "sync_transport_wso2" / "tests" / "broker_server.py"
 
 
 def bench_serialize(instance):
@@ -66,10 +71,24 @@ data_type = env["sync.data.type"].create({
 })
 data_type.action_generate_schema()
 """
+LATENCY_SAMPLES = 30
+LATENCY_WARMUP = 2  # first sends open the transports' connections and fill caches: not counted
+LATENCY_SPACING_S = 0.3
+LATENCY_POLL_S = 0.01
+LATENCY_TIMEOUT_S = 60
 
 
-def bench_latency(instance, samples=20):
-    """Commit to transport call, with cron workers running: median and 95th percentile."""
+def _median_p95(prefix, latencies):
+    """``{prefix_median_s, prefix_p95_s}``: the 95th percentile by nearest rank."""
+    ordered = sorted(latencies)
+    return {
+        f"{prefix}_median_s": round(statistics.median(ordered), 2),
+        f"{prefix}_p95_s": round(ordered[math.ceil(len(ordered) * 0.95) - 1], 2),
+    }
+
+
+def _latency_to_transport(instance, samples):
+    """Commit to the test transport's call (which acknowledges inside it), with cron workers running."""
     instance.shell(LATENCY_SETUP)
     server = OdooServer(instance, cron_threads=2).start()
     try:
@@ -80,7 +99,7 @@ def bench_latency(instance, samples=20):
             state = rpc.execute("res.country.state", "create",
                                 {"name": f"Latency {index}", "code": f"L{index}", "country_id": country})
             committed = time.time()
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + LATENCY_TIMEOUT_S
             while time.monotonic() < deadline:
                 found = rpc.execute("sync.message", "search_read", [["model", "=", "res.country.state"],
                                                                     ["res_id", "=", state]], fields=["uuid"])
@@ -91,14 +110,111 @@ def bench_latency(instance, samples=20):
                     break
                 time.sleep(0.05)
             else:
-                raise RuntimeError("a change did not reach its transport within 60 s")
-        latencies.sort()
-        return {
-            "latency_commit_to_transport_median_s": round(statistics.median(latencies), 2),
-            "latency_commit_to_transport_p95_s": round(latencies[max(int(len(latencies) * 0.95) - 1, 0)], 2),
-        }
+                raise RuntimeError(f"a change did not reach its transport within {LATENCY_TIMEOUT_S} s")
+            time.sleep(LATENCY_SPACING_S)
+        return _median_p95("latency_commit_to_transport", latencies)
     finally:
         server.stop()
+
+
+def _latency_to_ack(rpc, db, system_id, prefix, samples):
+    """Seconds from each create's commit to its message ``done``, seen in PostgreSQL; one create at a time.
+
+    ``rpc`` creates partners on the source over JSON-RPC: the call returns
+    once its transaction is committed.  ``db`` polls the message's row every
+    ``LATENCY_POLL_S``: ``acked_at`` has whole seconds only.
+    """
+    latencies = []
+    with db.cursor() as cr:
+        for index in range(LATENCY_WARMUP + samples):
+            partner = rpc.execute("res.partner", "create", {"name": f"Latency {prefix}{index}",
+                                                            "ref": f"{prefix}{index:03d}"})
+            committed = time.perf_counter()
+            while True:
+                cr.execute("SELECT state, last_error FROM sync_message WHERE system_id = %s AND model = 'res.partner' "
+                           "AND res_id = %s", [system_id, partner])
+                row = cr.fetchone()
+                seen = time.perf_counter()
+                if row and row[0] == "done":
+                    break
+                if row and row[0] in ("failed", "retry", "cancelled"):
+                    raise RuntimeError(f"latency {prefix}: message of partner {partner} {row[0]}: {row[1]}")
+                if seen - committed > LATENCY_TIMEOUT_S:
+                    raise RuntimeError(f"latency {prefix}: partner {partner} not acknowledged within "
+                                       f"{LATENCY_TIMEOUT_S} s ({row and row[0]})")
+                time.sleep(LATENCY_POLL_S)
+            if index >= LATENCY_WARMUP:
+                latencies.append(seen - committed)
+            time.sleep(LATENCY_SPACING_S)
+    return latencies
+
+
+def bench_latency(instance, samples=LATENCY_SAMPLES):
+    """Commit to acknowledgement, with cron workers running: median and 95th percentile, over real transports.
+
+    One change at a time, ``LATENCY_SPACING_S`` apart: a partner created
+    over JSON-RPC on a source served with two cron workers, until its
+    message is ``done``: acknowledged in the call by a second Odoo (JSON-RPC,
+    plain mode), then acknowledged later by the loopback broker's POST to
+    ``/sync/<code>/acks`` after relaying it to a third Odoo running the suite
+    (WSO2, asynchronous).  The commit to the test transport's call is
+    measured too, on the bench database.
+    """
+    figures = _latency_to_transport(instance, samples)
+    cluster = instance.cluster
+    source = OdooInstance(cluster, "sync_bench_latency_src")
+    broker_target = OdooInstance(cluster, "sync_bench_latency_tgt")
+    rpc_target = OdooInstance(cluster, "sync_bench_latency_rpc", with_test_addons=False)
+    # copies of the bench database, served by nothing now: no second install of the suite
+    cluster.copy_db(instance.dbname, source.dbname)
+    cluster.copy_db(instance.dbname, broker_target.dbname)
+    rpc_target.install(["base"])
+    rpc_key = rpc_target.shell(REMOTE_USER)
+    relay_token = broker_target.shell((BENCH / "latency_target_setup.py").read_text())
+    servers, broker, db = [], None, None
+    try:
+        broker = subprocess.Popen([sys.executable, str(BROKER_SERVER), "--port", "0"], stdout=subprocess.PIPE,
+                                  text=True)
+        broker_url = f"http://127.0.0.1:{int(broker.stdout.readline().split()[-1])}"
+        rpc_server = OdooServer(rpc_target)
+        broker_server = OdooServer(broker_target)
+        for server in (rpc_server, broker_server):
+            servers.append(server)
+            server.start()
+        systems = source.shell(f"RPC_PORT = {rpc_server.port}\nRPC_DATABASE = {rpc_target.dbname!r}\n"
+                               f"RPC_KEY = {rpc_key!r}\nBROKER_URL = {broker_url!r}\n"
+                               + (BENCH / "latency_source_setup.py").read_text())
+        source_server = OdooServer(source, cron_threads=2)
+        servers.append(source_server)
+        source_server.start()
+        requests.post(f"{broker_url}/_control", timeout=10, json={
+            "mode": "async",
+            "relay": {"url": f"{broker_server.url}/sync/broker/messages", "token": relay_token},
+            "ack": {"url": f"{source_server.url}/sync/broker/acks", "token": systems["ack_token"]},
+        }).raise_for_status()
+        db = psycopg2.connect(host="127.0.0.1", port=cluster.port, user=cluster.user, password=cluster.password,
+                              dbname=source.dbname, connect_timeout=10)
+        db.autocommit = True  # each poll sees what is committed
+        rpc = source_server.rpc()
+        figures.update(_median_p95("latency_commit_to_ack_rpc",
+                                   _latency_to_ack(rpc, db, systems["rpc"], "LATR-", samples)))
+        figures.update(_median_p95("latency_commit_to_ack_wso2_async",
+                                   _latency_to_ack(rpc, db, systems["wso2"], "LATW-", samples)))
+        acks = requests.get(f"{broker_url}/_acks", timeout=10).json()
+        if len(acks) != LATENCY_WARMUP + samples or {ack["answer"]["result"] for ack in acks} != {"applied"}:
+            raise RuntimeError(f"latency: the broker's acknowledgements were not each applied once: {acks}")
+    finally:
+        if db is not None:
+            db.close()
+        for server in reversed(servers):
+            server.stop()
+        if broker is not None:
+            broker.kill()
+            broker.wait(30)
+    for database in (source, broker_target, rpc_target):
+        cluster.drop_db(database.dbname)
+        shutil.rmtree(database.data_dir, ignore_errors=True)
+    return figures
 
 
 REMOTE_USER = """
