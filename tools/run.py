@@ -1,18 +1,29 @@
 """The run command: the suite doing its job between two Odoo databases, within minutes.
 
-    bin/run [--companies N] [--products N] [--source-port 8069] [--target-port 8070]
+    bin/run [--wso2] [--companies N] [--products N] [--orders N] [--source-port 8069] [--target-port 8070]
     bin/run --stop
 
 Makes sure PostgreSQL runs (installing and starting Debian's PostgreSQL 15
 when it is missing and this runs as root; otherwise it prints the one
 command that would), creates a source and a target database with the suite
-(and ``product``) installed, loads a ready configuration on the source
-(a library, data types for contact tags, companies and contacts with their
-countries, and products) with the target as a plain-mode system over
-JSON-RPC, serves each database by its own Odoo server with cron workers
-running, creates demo records on the source and prints what became of them:
-messages per data type sent, acknowledged and failed, the time taken, and
-the median latency from the commit to the acknowledgement.
+(and ``product``) installed, loads a ready configuration on both (a library,
+data types for contact tags, companies and contacts with their countries,
+and products) with the target as a plain-mode system over JSON-RPC, serves
+each database by its own Odoo server with cron workers running, creates
+demo records on the source and prints what became of them: messages per
+data type sent, acknowledged and failed, the time taken, and the median
+latency from the commit to the acknowledgement.
+
+When Odoo's ``sale`` and ``purchase`` addons are there, ``sale`` is
+installed on the source and ``purchase`` on the target, and confirmed sale
+orders (with their lines) become purchase orders on the target: through
+JSON-RPC in suite mode, the target applying them with its own mappings.
+
+With ``--wso2`` everything goes through the WSO2 transport instead, to the
+loopback broker of the test suite (``sync_transport_wso2/tests/
+broker_server.py``), which relays each envelope to the target's
+``/sync/demo_broker/messages`` and posts the target's answer back to the
+source's ``/sync/demo_broker/acks``.
 
 Everything stays in place: both servers keep running in the background
 (``--stop`` stops them).  Running it again restarts the servers, reuses the
@@ -23,11 +34,13 @@ import argparse
 import os
 import signal
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import psycopg2
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,6 +50,7 @@ from tests.harness.odoo_server import OdooCommandError, OdooInstance, OdooServer
 from tests.harness.pg import PgError, ensure_system_postgres
 
 DEMO = Path(__file__).resolve().parent / "demo"
+BROKER = ROOT / "sync_transport_wso2" / "tests" / "broker_server.py"
 STATE = Path.home() / ".local" / "share" / "sync-suite" / "demo"
 SOURCE_DB, TARGET_DB = "sync_demo_source", "sync_demo_target"
 MODULES = [*ADDONS, "product"]
@@ -93,6 +107,43 @@ def stop_servers():
         pidfile.unlink(missing_ok=True)
 
 
+def orders_available(instance):
+    """Whether Odoo's ``sale`` and ``purchase`` addons are on the addons path."""
+    paths = [Path(path) for path in instance.addons_path.split(",")]
+    return all(any((path / addon / "__manifest__.py").is_file() for path in paths) for addon in ("sale", "purchase"))
+
+
+def ensure_installed(pg, instance, modules):
+    """Create the database with ``modules``, or install those an earlier run did not."""
+    if not pg.exists(instance.dbname):
+        say(f"Creating {instance.dbname} with the suite installed (a minute or two) ...")
+        instance.install(modules, extra=["--log-level=warn"])
+        return
+    installed = {name for (name,) in pg.query(instance.dbname, "SELECT name FROM ir_module_module "
+                                              "WHERE state = 'installed' AND name = ANY(%s)", (modules,))}
+    missing = [module for module in modules if module not in installed]
+    if missing:
+        say(f"Installing {', '.join(missing)} in {instance.dbname} ...")
+        instance.install(missing, extra=["--log-level=warn"])
+
+
+def start_broker(port):
+    """The loopback broker, in the background; returns its URL."""
+    log = STATE / "broker.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, str(BROKER), "--port", str(port)], stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    (STATE / "broker.pid").write_text(str(process.pid))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if "listening on" in log.read_text():
+            return f"http://127.0.0.1:{port}"
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise OdooCommandError(f"the broker did not start: {log.read_text()[-2000:]}")
+
+
 def serve(instance, port, name):
     server = OdooServer(instance, port=port, cron_threads=2, logfile=STATE / f"{name}.log")
     server.start(timeout=180)
@@ -122,8 +173,12 @@ def wait_for_messages(pg, after, timeout):
     return seen, rows
 
 
-def report(seen, rows, committed):
-    by_type = {}
+def report(phases):
+    """Print the table of ``phases`` (``(seen, rows, committed)`` each) and return the counts per data type."""
+    by_type, latencies, rows = {}, [], []
+    for seen, phase_rows, committed in phases:
+        rows += phase_rows
+        latencies += [at - committed for _type, state, at in seen.values() if state == "done"]
     for _message_id, data_type, state in rows:
         counts = by_type.setdefault(data_type, {"sent": 0, "done": 0, "failed": 0})
         counts["sent"] += 1
@@ -135,19 +190,22 @@ def report(seen, rows, committed):
     say(f"{'data type'.ljust(width)}  {'messages':>8}  {'acknowledged':>12}  {'failed':>6}")
     for data_type, counts in sorted(by_type.items()):
         say(f"{data_type.ljust(width)}  {counts['sent']:>8}  {counts['done']:>12}  {counts['failed']:>6}")
-    latencies = sorted(at - committed for _type, state, at in seen.values() if state == "done")
     if latencies:
-        say(f"\n{len(rows)} messages in {max(latencies):.1f} s from the commit; median latency from the commit "
-            f"to the acknowledgement {statistics.median(latencies):.2f} s")
+        say(f"\n{len(rows)} messages, the last acknowledged {max(latencies):.1f} s after its commit; median latency "
+            f"from the commit to the acknowledgement {statistics.median(latencies):.2f} s")
     return by_type
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--wso2", action="store_true", help="send through the WSO2 transport and the loopback broker")
     parser.add_argument("--companies", type=int, default=25, help="demo companies, with 4 contacts each (25)")
     parser.add_argument("--products", type=int, default=50, help="demo products (50)")
+    parser.add_argument("--orders", type=int, default=10,
+                        help="confirmed sale orders of 3 lines, when sale and purchase are there (10; 0: none)")
     parser.add_argument("--source-port", type=int, default=8069)
     parser.add_argument("--target-port", type=int, default=8070)
+    parser.add_argument("--broker-port", type=int, default=8071, help="the loopback broker's port, with --wso2")
     parser.add_argument("--timeout", type=int, default=300, help="seconds to wait for the messages (300)")
     parser.add_argument("--stop", action="store_true", help="stop the demo's servers and exit")
     args = parser.parse_args(argv)
@@ -164,39 +222,59 @@ def main(argv=None):
         return 2
     source = OdooInstance(pg, SOURCE_DB, with_test_addons=False, data_dir=str(STATE / "data"))
     target = OdooInstance(pg, TARGET_DB, with_test_addons=False, data_dir=str(STATE / "data"))
+    orders = args.orders if args.companies and args.products >= 3 and orders_available(source) else 0
+    transport = "wso2" if args.wso2 else "rpc"
+    phases = []
     try:
-        for instance in (source, target):
-            if not pg.exists(instance.dbname):
-                say(f"Creating {instance.dbname} with the suite installed (about a minute) ...")
-                instance.install(MODULES, extra=["--log-level=warn"])
+        ensure_installed(pg, source, [*MODULES, "sale"] if orders else MODULES)
+        ensure_installed(pg, target, [*MODULES, "purchase"] if orders else MODULES)
+        broker_url = start_broker(args.broker_port) if args.wso2 else f"http://127.0.0.1:{args.broker_port}"
         say("Configuring the target and serving it ...")
-        key = target.shell((DEMO / "target_setup.py").read_text())
-        serve(target, args.target_port, "target")
+        mappings = (DEMO / "mappings.py").read_text()
+        target_setup = target.shell(f"ORDERS = {bool(orders)}\n" + mappings + (DEMO / "target_setup.py").read_text())
+        target_server = serve(target, args.target_port, "target")
         say("Configuring the source and serving it, cron workers running ...")
-        setup = source.shell(f"TARGET_PORT = {args.target_port}\nTARGET_DB = {TARGET_DB!r}\nKEY = {key!r}\n"
-                             + (DEMO / "source_setup.py").read_text())
-        say(f"Test connection: {setup['connection'][1]}")
-        serve(source, args.source_port, "source")
+        setup = source.shell(
+            f"TARGET_PORT = {args.target_port}\nTARGET_DB = {TARGET_DB!r}\nKEY = {target_setup['key']!r}\n"
+            f"SUITE_TOKEN = {target_setup['tokens']['demo_source']!r}\nTRANSPORT = {transport!r}\n"
+            f"BROKER_URL = {broker_url!r}\nORDERS = {bool(orders)}\n"
+            + mappings + (DEMO / "source_setup.py").read_text())
+        for name, (kind, message) in setup["connections"].items():
+            say(f"Test connection of {name}: {kind}: {message}")
+        source_server = serve(source, args.source_port, "source")
+        if args.wso2:
+            requests.post(f"{broker_url}/_control", timeout=10, json={
+                "mode": "async",
+                "relay": {"url": f"{target_server.url}/sync/demo_broker/messages",
+                          "token": target_setup["tokens"]["demo_broker"]},
+                "ack": {"url": f"{source_server.url}/sync/demo_broker/acks", "token": setup["ack_token"]},
+            }).raise_for_status()
         stamp = time.strftime("%H%M%S")
         say(f"Creating {args.companies} companies, {args.companies * 4} contacts and {args.products} products "
-            "on the source ...")
+            f"on the source, sent {'through the WSO2 broker' if args.wso2 else 'over JSON-RPC (plain mode)'} ...")
         after = source.shell(f"STAMP = {stamp!r}\nCOMPANIES = {args.companies}\nPRODUCTS = {args.products}\n"
                              + (DEMO / "records.py").read_text())
         committed = time.time()
-        seen, rows = wait_for_messages(pg, after, args.timeout)
-    except OdooCommandError as exc:
+        phases.append((*wait_for_messages(pg, after, args.timeout), committed))
+        if orders:
+            say(f"Confirming {orders} sale orders for them, which become purchase orders on the target ...")
+            after = source.shell(f"STAMP = {stamp!r}\nORDERS = {orders}\n" + (DEMO / "orders.py").read_text())
+            committed = time.time()
+            phases.append((*wait_for_messages(pg, after, args.timeout), committed))
+    except (OdooCommandError, requests.RequestException) as exc:
         say(f"The demo stopped: {exc}")
         return 1
     say()
-    by_type = report(seen, rows, committed)
+    by_type = report(phases)
     say(f"""
 Source: http://localhost:{args.source_port}  (database {SOURCE_DB}; login admin, password admin)
         Synchronization > Queue > Outgoing shows every message, its envelope and its attempts.
 Target: http://localhost:{args.target_port}  (database {TARGET_DB}; login admin, password admin)
+        Synchronization > Queue > Incoming shows what the source sent in suite mode or through the broker.
 Logs and state: {STATE}   Stop the servers: bin/run --stop""")
-    pending = len(rows) - len(seen)
+    pending = sum(len(rows) - len(seen) for seen, rows, _committed in phases)
     failed = sum(counts["failed"] for counts in by_type.values())
-    if pending or failed or not rows:
+    if pending or failed or not phases[0][1]:
         say(f"\n{pending} message(s) still pending, {failed} failed: see the source's queue.")
         return 1
     return 0

@@ -32,24 +32,39 @@ def test_the_demo_sends_everything_and_runs_again_safely():
     source_port, target_port = free_port(), free_port()
     ports = ["--source-port", str(source_port), "--target-port", str(target_port)]
     try:
-        first = run("--companies", "4", "--products", "3", *ports)
+        first = run("--companies", "4", "--products", "3", "--orders", "2", *ports)
         assert first.returncode == 0, first.stdout + first.stderr
         table = {m["type"].strip(): (int(m["sent"]), int(m["done"]), int(m["failed"]))
                  for m in ROW_RE.finditer(first.stdout)}
         # 4 companies and their 16 contacts, 3 products; the tags only when they are new
         assert table["Companies and contacts"] == (20, 20, 0), first.stdout
         assert table["Products"] == (3, 3, 0), first.stdout
+        assert table["Sale orders"] == (2, 2, 0), first.stdout
         assert "median latency from the commit to the acknowledgement" in first.stdout
         assert f"http://localhost:{source_port}" in first.stdout
         assert listening(source_port) and listening(target_port), "the servers stay up"
-        # again: the same databases and configuration, new records, nothing made twice
-        second = run("--companies", "2", "--products", "1", *ports)
+        # again, through the broker: the same databases and configuration, new records, nothing made twice
+        second = run("--wso2", "--broker-port", str(free_port()), "--companies", "2", "--products", "3",
+                     "--orders", "1", *ports)
         assert second.returncode == 0, second.stdout + second.stderr
+        table = {m["type"].strip(): (int(m["sent"]), int(m["done"]), int(m["failed"]))
+                 for m in ROW_RE.finditer(second.stdout)}
+        assert table["Companies and contacts"] == (10, 10, 0), second.stdout
+        assert table["Sale orders"] == (1, 1, 0), second.stdout
+        assert "sent through the WSO2 broker" in second.stdout
         assert pg.query(SOURCE_DB, "SELECT count(*) FROM sync_system WHERE code = 'demo_target'") == [(1,)]
-        assert pg.query(SOURCE_DB, "SELECT count(*) FROM sync_data_type")[0][0] == 4
+        assert pg.query(SOURCE_DB, "SELECT count(*) FROM sync_data_type")[0][0] == 7
         refs = pg.query(TARGET_DB, "SELECT count(*), count(DISTINCT ref) FROM res_partner WHERE ref LIKE 'DEMO-%%'")
         sent = pg.query(SOURCE_DB, "SELECT count(*) FROM res_partner WHERE ref LIKE 'DEMO-%%'")
         assert refs[0][0] == refs[0][1] == sent[0][0], "every demo partner is on the target once"
+        # every confirmed sale order is a purchase order on the target, once, with its three lines
+        sold = dict(pg.query(SOURCE_DB, "SELECT o.name, count(l.id) FROM sale_order o JOIN sale_order_line l "
+                                        "ON l.order_id = o.id WHERE o.client_order_ref LIKE 'DEMO-%%' GROUP BY 1"))
+        bought = pg.query(TARGET_DB, "SELECT o.partner_ref, count(l.id), min(v.name) FROM purchase_order o "
+                                     "JOIN purchase_order_line l ON l.order_id = o.id "
+                                     "JOIN res_partner v ON v.id = o.partner_id GROUP BY 1")
+        assert {ref: lines for ref, lines, _vendor in bought} == sold
+        assert {vendor for _ref, _lines, vendor in bought} == {"Demo Supplier SA"}
     finally:
         stopped = run("--stop", timeout=120)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr

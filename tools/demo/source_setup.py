@@ -1,65 +1,62 @@
-"""Demo scenario code (tools/run.py), on the source: the target as a system and a ready configuration.
+"""Demo scenario code (tools/run.py), on the source: the systems and the data types that send.
 
-TARGET_PORT, TARGET_DB and KEY are prepended by tools/run.py.  Runs again
+mappings.py is prepended, and before it TARGET_PORT, TARGET_DB, KEY (the
+target user's API key), SUITE_TOKEN (the target's inbound token for this
+database), TRANSPORT (``rpc`` or ``wso2``), BROKER_URL and ORDERS (whether
+``sale`` is installed here and ``purchase`` on the target).  Runs again
 safely: what exists is updated, nothing is made twice.
 """
 
-env = env  # noqa: F821, PLW0127 - bound by the shell runner
 env["ir.config_parameter"].set_param("sync_base.own_code", "demo_source")
-Model = env["ir.model"]
-system_vals = {
-    "name": "Demo target (JSON-RPC)", "transport": "rpc", "rpc_protocol": "jsonrpc", "rpc_host": "127.0.0.1",
-    "rpc_port": TARGET_PORT, "rpc_database": TARGET_DB, "rpc_login": "demo_connector",  # noqa: F821
-    "rpc_password": KEY, "rpc_mode": "plain", "batch_size": 200, "paused": False,  # noqa: F821
-}
-system = env["sync.system"].with_context(active_test=False).search([("code", "=", "demo_target")])
-if system:
-    system.write({**system_vals, "active": True})
-else:
-    system = env["sync.system"].create({**system_vals, "code": "demo_target"})
-library = env["sync.library"].search([("slug", "=", "demo")])
-if not library:
-    library = env["sync.library"].create({"name": "Demo", "slug": "demo"})
+rpc = {"transport": "rpc", "rpc_protocol": "jsonrpc", "rpc_host": "127.0.0.1", "rpc_port": TARGET_PORT,
+       "rpc_database": TARGET_DB, "batch_size": 200, "paused": False}
 
 
-def data_type(name, model, lines, **vals):
-    """The demo data type ``name``, made with its field lines when missing."""
-    found = env["sync.data.type"].with_context(active_test=False).search(
-        [("library_id", "=", library.id), ("name", "=", name)])
+def system(code, vals):
+    """The system ``code``, made or updated (and unarchived) with ``vals``."""
+    found = env["sync.system"].with_context(active_test=False).search([("code", "=", code)])
     if found:
+        found.write({**vals, "active": True})
         return found
-    return env["sync.data.type"].create({
-        "name": name, "library_id": library.id, "model_id": Model._get(model).id, **vals,
-        "line_ids": [(0, 0, dict(line_type="field", **line)) for line in lines],
-    })
+    return env["sync.system"].create({**vals, "code": code})
 
 
-def line(value, primary=False):
-    return {"value": value, "name": value, "primary": primary}
-
-
-def reference(value, target):
-    return {"line_type": "reference", "value": value, "name": value, "reference_id": target.id}
-
-
-countries = data_type("Countries", "res.country", [line("code", primary=True)], trigger="manual")
-categories = data_type("Contact tags", "res.partner.category", [line("name", primary=True)],
-                       system_ids=[(6, 0, system.ids)], domain="[('name', 'like', 'Demo')]")
-partners = data_type("Companies and contacts", "res.partner",
-                     [line("name"), line("ref", primary=True), line("email"), line("phone"), line("is_company")],
-                     system_ids=[(6, 0, system.ids)], domain="[('ref', 'like', 'DEMO-')]", sync_deletion=True)
-products = data_type("Products", "product.template",
-                     [line("name"), line("default_code", primary=True), line("list_price")],
-                     system_ids=[(6, 0, system.ids)], domain="[('default_code', 'like', 'DEMO-')]")
-if not categories.line_ids.filtered(lambda item: item.value == "parent_id"):
-    categories.write({"line_ids": [(0, 0, reference("parent_id", categories))]})
-if not partners.line_ids.filtered(lambda item: item.value == "parent_id"):
-    partners.write({"line_ids": [(0, 0, reference("parent_id", partners)),
-                                 (0, 0, reference("country_id", countries)),
-                                 (0, 0, reference("category_id", categories))]})
-for item in countries | categories | partners | products:
-    item.action_generate_schema()
+plain = system("demo_target", {**rpc, "name": "Demo target (JSON-RPC)", "rpc_login": "demo_connector",
+                               "rpc_password": KEY, "rpc_mode": "plain"})
+suite = system("demo_target_suite", {**rpc, "name": "Demo target purchasing (JSON-RPC, suite)", "rpc_login":
+                                     "demo_connector", "rpc_password": KEY, "rpc_mode": "suite",
+                                     "rpc_remote_token": SUITE_TOKEN})
+broker = system("demo_broker", {
+    "name": "Demo broker (WSO2)", "transport": "wso2", "wso2_url": BROKER_URL + "/services/sync",
+    "wso2_ack_mode": "async", "wso2_batch": "batch", "wso2_targets": "demo_target", "ack_timeout": 3600,
+    "batch_size": 50, "user_id": env.ref("base.user_admin").id, "paused": TRANSPORT != "wso2",
+})
+types = master_data()
+sending = [types["tags"], types["partners"], types["products"]]
+if ORDERS:
+    env.company.name = "Demo Supplier SA"
+    order_lines = data_type("Sale order lines", "sale.order.line", [
+        reference("product_id", "product", types["variants"]), line("name", "description"),
+        line("product_uom_qty", "quantity"), line("price_unit", "price")], trigger="manual")
+    orders = data_type("Sale orders", "sale.order", [
+        line("name", "number", primary=True), line("date_order", "date"),
+        {"line_type": "default", "name": "vendor", "value": '{{"name": "{company_id.name}"}}'},
+        reference("partner_id", "customer", types["partners"]),
+        {"line_type": "model", "value": "order_line", "name": "lines", "reference_id": order_lines.id},
+    ], slug="order", domain="[('state', '=', 'sale'), ('client_order_ref', 'like', 'DEMO-')]")
+    sending.append(orders)
+for item in sending:
+    if TRANSPORT == "wso2":
+        item.system_ids = broker
+    else:
+        item.system_ids = suite if item.model_name == "sale.order" else plain
+for item in types.values():
     item.enabled = True
-action = system.action_test_connection()
-result = {"connection": [action["params"]["type"], action["params"]["message"]],
-          "data_types": (categories | partners | products).mapped("name")}
+used = broker if TRANSPORT == "wso2" else plain | (suite if ORDERS else env["sync.system"])
+result = {"connections": {}, "data_types": [item.name for item in sending]}
+for item in used:
+    action = item.action_test_connection()
+    result["connections"][item.name] = [action["params"]["type"], action["params"]["message"]]
+# the broker posts its acknowledgements here with this token (revoked again on the next run)
+env["sync.inbound.token"].sudo().search([("system_id", "=", broker.id), ("name", "=", "demo")]).unlink()
+result["ack_token"] = broker._generate_inbound_token(name="demo")
