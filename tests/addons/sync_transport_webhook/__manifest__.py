@@ -1,0 +1,15 @@
+{
+    "name": "Synchronization Webhook Transport (example)",
+    "summary": "The worked example of sync_base's transport guide: each envelope POSTed to a URL",
+    "version": "18.0.1.0.0",
+    "category": "Hidden",
+    "website": "https://github.com/sync-suite/sync-suite",
+    "author": "Sync Suite contributors",
+    "maintainers": ["sync-suite"],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "installable": True,
+    "depends": ["sync_base"],
+    "external_dependencies": {"python": ["requests"]},
+    "data": ["views/sync_system_views.xml"],
+}

@@ -1,0 +1,2 @@
+from . import sync_system
+from . import sync_transport
