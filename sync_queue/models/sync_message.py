@@ -186,7 +186,8 @@ class SyncMessage(models.Model):
         more than serializing and sending it.
 
         Override to give fields added by an extension their values: only the
-        columns below are written, the other columns are left NULL.
+        columns below are written, the other columns are left NULL.  ``state``
+        defaults to ``pending``.
         """
         now = fields.Datetime.now()
         uid = self.env.uid
@@ -203,15 +204,16 @@ class SyncMessage(models.Model):
             """
             INSERT INTO sync_message (uuid, system_id, company_id, data_type_id, model, res_id, record_name,
                                       operation, deletion_info, reference_keys, next_attempt_at, state,
-                                      attempt_count, create_uid, create_date, write_uid, write_date)
+                                      last_error, attempt_count, create_uid, create_date, write_uid, write_date)
             SELECT v.uuid, v.system_id, v.company_id, v.data_type_id, v.model, v.res_id, v.record_name,
-                   v.operation, v.deletion_info::jsonb, v.reference_keys::jsonb, v.next_attempt_at, 'pending',
-                   0, %(uid)s, %(now)s, %(uid)s, %(now)s
+                   v.operation, v.deletion_info::jsonb, v.reference_keys::jsonb, v.next_attempt_at,
+                   coalesce(v.state, 'pending'), v.last_error, 0, %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM unnest(%(uuids)s::varchar[], %(systems)s::int[], %(companies)s::int[], %(data_types)s::int[],
                           %(models)s::varchar[], %(res_ids)s::int[], %(names)s::varchar[], %(operations)s::varchar[],
-                          %(deletion_info)s::text[], %(reference_keys)s::text[], %(next_at)s::timestamp[])
+                          %(deletion_info)s::text[], %(reference_keys)s::text[], %(next_at)s::timestamp[],
+                          %(states)s::varchar[], %(errors)s::text[])
                 AS v(uuid, system_id, company_id, data_type_id, model, res_id, record_name, operation,
-                     deletion_info, reference_keys, next_attempt_at)
+                     deletion_info, reference_keys, next_attempt_at, state, last_error)
             """,
             uid=uid, now=now,
             uuids=[str(uuid.uuid4()) for _vals in vals_list],
@@ -225,6 +227,8 @@ class SyncMessage(models.Model):
             deletion_info=column("deletion_info", json.dumps),
             reference_keys=column("reference_keys", json.dumps),
             next_at=column("next_attempt_at"),
+            states=column("state"),
+            errors=column("last_error"),
         ))
         self.invalidate_model()
 
@@ -278,9 +282,28 @@ class SyncMessage(models.Model):
                 try:
                     with self.env.cr.savepoint():
                         queued += self._queue_change(data_type, operation, items, origin_system)
-                except Exception:
+                except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                    # a serialization failure, a deadlock, a lost connection: the whole run rolls back, which
+                    # puts the changes it took back into sync_change for the next run
+                    raise
+                except Exception as exc:
                     _logger.exception("Queueing %s changes of %s failed", model, data_type.display_name)
+                    queued += self._queue_failed(data_type, operation, items, origin_system, exc)
         return queued
+
+    def _queue_failed(self, data_type, operation, items, origin_system, error):
+        """Record changes that could not be queued as failed messages, with the reason: a committed change is
+        never dropped, and *Retry* tries it again once the cause is mended."""
+        systems = data_type.system_ids.filtered(lambda s: s.active and s not in (origin_system or ()))
+        reason = _("This change could not be queued: %(error)s", error=error)
+        vals_list = [{
+            "system_id": system.id, "data_type_id": data_type.id, "model": data_type.model_name, "res_id": res_id,
+            "operation": "delete" if operation == "unlink" else "upsert", "state": "failed", "last_error": reason,
+            "deletion_info": (payload or {}).get(str(data_type.id)) if operation == "unlink" else None,
+        } for system in systems for res_id, payload in items]
+        if vals_list:
+            self._insert_messages(vals_list)
+        return len(vals_list)
 
     def _queue_change(self, data_type, operation, items, origin_system):
         """Queue what ``items`` (``[(res_id, payload)]``) of one operation mean for ``data_type``; return how many

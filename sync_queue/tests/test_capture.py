@@ -1,3 +1,7 @@
+from unittest.mock import patch
+
+import psycopg2.errors
+
 from odoo.tests import tagged
 
 from .common import QueueCase
@@ -126,3 +130,50 @@ class TestCapture(QueueCase):
         self.commit()
         self.assertIn(self.partner.id, self.changes().mapped("res_id"))
         self.assertEqual(self.partner.commercial_company_name, "New Name")
+
+    def test_a_concurrency_error_while_queueing_puts_the_changes_back(self):
+        self.partner.email = "conflict@example.com"
+        self.commit()
+        self.assertEqual(len(self.changes()), 1)
+        Message = type(self.env["sync.message"])
+        conflict = psycopg2.errors.SerializationFailure("conflict")
+        # the cron's transaction rolls back: here, to a savepoint around the call
+        with patch.object(Message, "_queue_change", side_effect=conflict), \
+                self.assertRaises(psycopg2.errors.SerializationFailure), self.env.cr.savepoint():
+            self.env["sync.message"]._cron_create_queue()
+        self.env.invalidate_all()
+        self.assertEqual(len(self.changes()), 1, "the change is still to be queued")
+        self.assertFalse(self.messages())
+        self.env["sync.message"]._cron_create_queue()
+        self.assertEqual(len(self.messages(state="pending")), 1)
+
+    def test_a_change_that_cannot_be_queued_is_a_failed_message_not_lost(self):
+        companies = self.env["sync.data.type"].create({
+            "name": "Companies", "library_id": self.library.id, "model_id": self.contact_type.model_id.id,
+            "system_ids": [(6, 0, self.system.ids)],
+            "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True})],
+        })
+        companies.action_generate_schema()
+        self.partner.email = "broken@example.com"
+        self.commit()
+        DataType = type(self.env["sync.data.type"])
+        original = DataType._filter_matching
+
+        def broken(data_type, records):
+            if data_type == companies:
+                raise ValueError("the domain reads a field that is gone")
+            return original(data_type, records)
+
+        with patch.object(DataType, "_filter_matching", broken), \
+                self.assertLogs("odoo.addons.sync_queue.models.sync_message", "ERROR"):
+            self.env["sync.message"]._cron_create_queue()
+        self.env.invalidate_all()
+        self.assertFalse(self.changes())
+        self.assertEqual(len(self.messages(data_type_id=self.contact_type.id, state="pending")), 1,
+                         "the other data type queued as usual")
+        failed = self.messages(data_type_id=companies.id)
+        self.assertEqual((len(failed), failed.state, failed.res_id), (1, "failed", self.partner.id))
+        self.assertIn("could not be queued: the domain reads a field that is gone", failed.last_error)
+        failed.action_retry()
+        self.send()
+        self.assertEqual(failed.state, "done", "retried once mended, it is serialized and sent")
