@@ -384,7 +384,13 @@ class SyncMessage(models.Model):
             self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", 4242, system.id))
             if not self.env.cr.fetchone()[0]:
                 continue
-            sent += self._send_system(system, settings, deadline)
+            try:
+                with self.env.cr.savepoint():
+                    sent += self._send_system(system, settings, deadline)
+            except Exception:
+                # one system's trouble never starves the others; its claimed messages are recovered when
+                # their lease ends
+                _logger.exception("Sending to system %s failed", system.code)
         try:
             with self.env.cr.savepoint():
                 systems._alert_managers()
@@ -435,19 +441,36 @@ class SyncMessage(models.Model):
             messages = candidates._hold_for_references(now)[: system.batch_size]
             if not messages:
                 return [(False, False)]
+            lease = now + timedelta(seconds=settings["lease"])
+            env.flush_all()
+            cr.execute(SQL(
+                "UPDATE sync_message SET state = 'sending', lease_until = %s, "
+                "attempt_count = COALESCE(attempt_count, 0) + 1, waiting_reason = NULL, write_date = %s "
+                "WHERE id = ANY(%s)",
+                lease, now, messages.ids,
+            ))
+            claimed_ids = messages.ids
+        # Envelopes are built after the claim is committed: a record whose serialization never ends (a code
+        # line that loops, a string that fills the memory) kills its worker with its batch under a lease, and
+        # each of them is then recovered and claimed alone, so that record fails alone after its attempts.
+        return self._freeze_claimed(claimed_ids) or [(False, False)]
+
+    def _freeze_claimed(self, ids):
+        """Build and store the envelopes of the claimed messages ``ids`` that have none yet, in a transaction
+        of their own; return ``[(id, envelope)]`` of those that can go, the others failed with the reason."""
+        with self.env.registry.cursor() as cr:
+            messages = self.with_env(self.env(cr=cr)).browse(ids)
+            messages.fetch(CLAIM_FIELDS)
             frozen = messages._freeze_envelopes()
             ready = messages.filtered(lambda m: m.state != "failed")
             claimed = [(message.id, frozen.get(message.id) or message.envelope) for message in ready]
-            lease = now + timedelta(seconds=settings["lease"])
-            env.flush_all()
-            # the envelope is frozen by the statement that claims: one row version per message and claim
-            cr.execute(SQL(
-                "UPDATE sync_message m SET state = 'sending', lease_until = %s, "
-                "attempt_count = COALESCE(m.attempt_count, 0) + 1, waiting_reason = NULL, write_date = %s, "
-                "envelope = COALESCE(m.envelope, v.envelope) "
-                "FROM unnest(%s::int[], %s::text[]) AS v(id, envelope) WHERE m.id = v.id",
-                lease, now, [row[0] for row in claimed], [frozen.get(row[0]) for row in claimed],
-            ))
+            messages.env.flush_all()
+            if frozen:
+                cr.execute(SQL(
+                    "UPDATE sync_message m SET envelope = v.envelope FROM unnest(%s::int[], %s::text[]) "
+                    "AS v(id, envelope) WHERE m.id = v.id AND m.envelope IS NULL",
+                    list(frozen), list(frozen.values()),
+                ))
         return claimed
 
     def _hold_for_references(self, now):
@@ -505,8 +528,22 @@ class SyncMessage(models.Model):
             upserts = messages.filtered(lambda m: m.operation == "upsert")
             records = self.env[data_type.model_name].sudo().browse(upserts.mapped("res_id")).exists()
             documents = {}
-            for record, document, error in data_type.sudo()._serialize_collect(records, system):
-                documents[record.id] = (document, error)
+            try:
+                with self.env.cr.savepoint():
+                    for record, document, error in data_type.sudo()._serialize_collect(records, system):
+                        documents[record.id] = (document, error)
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                raise  # the messages stay claimed: recovered when their lease ends
+            except Exception as exc:
+                # an error of the whole data type (its schema, its depth): its messages fail with the reason,
+                # the other data types and systems go on
+                _logger.exception("Serializing %s for %s failed", data_type.display_name, system.code)
+                reason = _("%(data_type)s cannot be serialized: %(error)s", data_type=data_type.display_name,
+                           error=exc)
+                for message in upserts:
+                    message.write({"state": "failed", "last_error": reason})
+                    message._log_attempt("permanent", reason, 0.0)
+                messages -= upserts
             for message in messages:
                 if message.operation == "delete":
                     payload = self._deletion_payload(message, system)

@@ -1,5 +1,6 @@
 import json
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
@@ -141,6 +142,79 @@ class TestSend(QueueCase):
         self.assertEqual(message.state, "failed")
         self.send()
         self.assertEqual(self.messages(res_id=other.id).state, "done")
+
+    def _second_system(self):
+        """A second system and data type, sent after the first (systems go in order)."""
+        other_system = self.env["sync.system"].create({"name": "Other", "code": "other", "transport": "test"})
+        other_type = self.env["sync.data.type"].create({
+            "name": "Other contacts", "library_id": self.env["sync.library"].create({"name": "O", "slug": "o"}).id,
+            "model_id": self.contact_type.model_id.id, "system_ids": [(6, 0, other_system.ids)],
+            "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True})],
+        })
+        other_type.action_generate_schema()
+        return other_system, other_type
+
+    def test_serialization_runs_after_the_claim_is_committed(self):
+        message = self._queued()
+        seen = []
+
+        class WorkerKilled(Exception):
+            pass
+
+        def killed(messages):
+            # what a worker killed here leaves behind: its batch claimed under a lease, attempt counted; each
+            # message is recovered when the lease ends and claimed alone, so the culprit fails alone
+            messages.env.cr.execute("SELECT state, attempt_count, lease_until IS NOT NULL, envelope IS NULL "
+                                    "FROM sync_message WHERE id = %s", [message.id])
+            seen.append((messages.env.cr is not self.env.cr, messages.env.cr.fetchone()))
+            raise WorkerKilled
+
+        Message = type(self.env["sync.message"])
+        with patch.object(Message, "_freeze_envelopes", autospec=True, side_effect=killed), \
+                self.assertRaises(WorkerKilled):
+            self.env["sync.message"]._claim(self.system, self.env["sync.message"]._settings())
+        self.assertEqual(seen, [(True, ("sending", 1, True, True))],
+                         "serialized in a transaction of its own, once the claim is done")
+
+    def test_a_data_type_that_cannot_serialize_fails_alone(self):
+        other_system, other_type = self._second_system()
+        self._queued()
+        message = self.messages(system_id=self.system.id)
+        other = self.messages(system_id=other_system.id)
+        self.assertEqual(len(other), 1)
+        DataType = type(self.env["sync.data.type"])
+        original = DataType._serialize_collect
+
+        def broken(data_type, records, system=None):
+            if data_type == self.contact_type:
+                raise ValueError("the schema does not parse")
+            return original(data_type, records, system)
+
+        with patch.object(DataType, "_serialize_collect", broken), \
+                self.assertLogs("odoo.addons.sync_queue.models.sync_message", "ERROR"):
+            self.send()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("Contacts cannot be serialized: the schema does not parse", message.last_error)
+        self.assertEqual(other.state, "done", "the other system's messages go on")
+        self.assertNotEqual(other_type, self.contact_type)
+
+    def test_one_system_in_trouble_never_starves_the_others(self):
+        other_system, _other_type = self._second_system()
+        self._queued()
+        other = self.messages(system_id=other_system.id)
+        Message = type(self.env["sync.message"])
+        original = Message._send_system
+
+        def broken(messages, system, settings, deadline):
+            if system == self.system:
+                raise RuntimeError("a bug in a transport")
+            return original(messages, system, settings, deadline)
+
+        with patch.object(Message, "_send_system", broken), \
+                self.assertLogs("odoo.addons.sync_queue.models.sync_message", "ERROR") as logs:
+            self.send()
+        self.assertIn("Sending to system target failed", logs.output[0])
+        self.assertEqual(other.state, "done")
 
     def test_order_per_record(self):
         self.system.test_outcome = "transient"
