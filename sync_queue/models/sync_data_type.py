@@ -2,7 +2,7 @@ import ast
 import datetime
 
 from odoo import _, api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from odoo.addons.sync_mapping.lib.template import TemplateError, paths
 
@@ -167,8 +167,10 @@ class SyncDataType(models.Model):
         return action
 
     def action_queue_all(self):
-        """Queue every record matching the conditions and the domain, for every target system."""
+        """Queue every record matching the conditions and the domain, for every target system (managers)."""
         self.ensure_one()
+        if not self.env.user.has_group("sync_base.group_sync_manager"):
+            raise AccessError(_("Only synchronization managers can queue every record of a data type."))
         records = self.env[self.model_name].search(self._get_domain())
         count = self.env["sync.message"]._queue_records(self, records, "upsert")
         return {

@@ -33,6 +33,8 @@ FINAL_STATES = ("done", "failed", "cancelled")
 NOT_BLOCKING = ("done", "failed", "cancelled")
 # a message held back by a reference is looked at again after this many seconds
 HOLD_SECONDS = 5
+# what identifies a message and what it sends: written once, by the queue itself
+FROZEN_FIELDS = frozenset({"uuid", "system_id", "data_type_id", "model", "res_id", "operation", "envelope"})
 # what the hot paths read of a batch (see fetch() in _claim and _apply_results)
 CLAIM_FIELDS = ["state", "system_id", "data_type_id", "model", "res_id", "operation", "uuid", "create_date",
                 "reference_keys", "deletion_info"]
@@ -839,23 +841,43 @@ class SyncMessage(models.Model):
             "tag": "display_notification",
             "params": {"message": _("%(count)s message(s) queued.", count=count), "type": "success"},
         }
+    def _check_queue_rights(self):
+        """Synchronization users act on the queue through its buttons only (their access is read-only, so that
+        nobody rewrites a message over RPC); return the messages as superuser once the user may see them."""
+        if not self.env.user.has_group("sync_base.group_sync_user"):
+            raise AccessError(_("Only synchronization users can retry, cancel or requeue messages."))
+        self.check_access("read")
+        return self.sudo()
+
     def action_retry(self):
         """Send the frozen envelope again, as soon as possible."""
-        retriable = self.filtered(lambda m: m.state in ("failed", "retry", "sent", "waiting", "pending"))
+        messages = self._check_queue_rights()
+        retriable = messages.filtered(lambda m: m.state in ("failed", "retry", "sent", "waiting", "pending"))
         retriable.write({"state": "retry", "next_attempt_at": fields.Datetime.now(), "recovered": False})
         return True
 
     def action_cancel(self):
-        self.filtered(lambda m: m.state not in ("done", "sending")).write(
+        """Give up messages that are not done nor being sent."""
+        messages = self._check_queue_rights()
+        messages.filtered(lambda m: m.state not in ("done", "sending")).write(
             {"state": "cancelled", "last_error": _("Cancelled by %(user)s.", user=self.env.user.name)}
         )
         return True
 
     def action_requeue(self):
         """Queue a new message built from the record as it is now."""
-        for message in self:
+        messages = self._check_queue_rights()
+        for message in messages:
             record = self.env[message.model].browse(message.res_id).exists()
             if message.operation == "upsert" and record:
-                self._queue_records(message.data_type_id, record, "upsert")
-        self.filtered(lambda m: m.state not in ("done", "sending")).write({"state": "cancelled"})
+                messages._queue_records(message.data_type_id, record, "upsert")
+        messages.filtered(lambda m: m.state not in ("done", "sending")).write({"state": "cancelled"})
         return True
+
+    def write(self, vals):
+        # the identity and the frozen envelope of a message never change, not even for a manager over RPC:
+        # every resend must carry the identical envelope to the same record of the same system
+        frozen = FROZEN_FIELDS.intersection(vals)
+        if frozen and not self.env.su:
+            raise AccessError(_("A message's %(fields)s never change.", fields=", ".join(sorted(frozen))))
+        return super().write(vals)

@@ -3,3 +3,4 @@ from . import test_capture
 from . import test_send
 from . import test_inbound
 from . import test_tours
+from . import test_access
