@@ -18,7 +18,7 @@ class SyncInboundToken(models.Model):
     system_id = fields.Many2one("sync.system", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="system_id.company_id", store=True)
     prefix = fields.Char(required=True, readonly=True, index=True, help="The first characters of the token.")
-    token_hash = fields.Char(required=True, readonly=True, groups="base.group_system")
+    token_hash = fields.Char(required=True, readonly=True, groups="base.group_system", copy=False, exportable=False)
     expires_at = fields.Datetime(help="After this moment the token is refused. Leave empty for no expiry.")
     revoked_at = fields.Datetime(readonly=True)
     active = fields.Boolean(default=True)

@@ -19,6 +19,13 @@ on top of that this check refuses, with the line and column:
 * the attributes ``format`` and ``format_map`` (``str.format`` reaches
   attributes by name);
 * ``env`` and ``open``, as names or attributes;
+* private attributes (``record._cr``, ``record._context``: a single leading
+  underscore), and the attributes that reach the database, the registry or
+  other rights (``cr``, ``pool``, ``registry``, ``sudo``, ``with_user``,
+  ``with_env``, ``with_context``, ``with_company``) or that write
+  (``write``, ``create``, ``unlink``, ``copy``, ``update``, ``execute``):
+  a code line is an expression that reads its record, evaluated while
+  serializing as the superuser;
 * the builtins that reach attributes or code by name: ``getattr``,
   ``setattr``, ``delattr``, ``globals``, ``locals``, ``vars``, ``eval``,
   ``exec``, ``compile`` and ``type``.
@@ -33,7 +40,11 @@ import re
 
 __all__ = ["CodeCheckError", "check_expression"]
 
-FORBIDDEN_ATTRIBUTES = frozenset({"format", "format_map", "env", "open"})
+FORBIDDEN_ATTRIBUTES = frozenset({
+    "format", "format_map", "env", "open",
+    "cr", "pool", "registry", "sudo", "with_user", "with_env", "with_context", "with_company",
+    "write", "create", "unlink", "copy", "update", "execute",
+})
 FORBIDDEN_NAMES = frozenset(
     {"env", "open", "getattr", "setattr", "delattr", "globals", "locals", "vars", "eval", "exec", "compile", "type"}
 )
@@ -188,6 +199,8 @@ def _problem(node, fold):
             return f"the attribute {node.attr!r} contains '__'"
         if node.attr in FORBIDDEN_ATTRIBUTES:
             return f"the attribute {node.attr!r} is not allowed"
+        if node.attr.startswith("_"):
+            return f"the private attribute {node.attr!r} is not allowed"
     elif isinstance(node, ast.keyword) and node.arg and "__" in node.arg:
         return f"the keyword argument {node.arg!r} contains '__'"
     elif isinstance(node, ast.arg) and "__" in node.arg:

@@ -6,6 +6,15 @@ from ..lib.naming import suggest_property_name
 from ..lib.template import TemplateError, parse, paths
 
 RELATIONAL = ("many2one", "one2many", "many2many")
+# fields restricted to these groups hold credentials (the suite's own, Odoo's): documents are serialized as the
+# superuser and read by synchronization users, so no mapping may carry them out
+SECRET_GROUPS = frozenset({"base.group_system", "base.group_erp_manager", "sync_base.group_sync_manager"})
+
+
+def is_secret(field):
+    """Whether ``field`` is restricted to the groups that hold credentials."""
+    groups = {group.strip().lstrip("!") for group in (field.groups or "").split(",")}
+    return bool(groups & SECRET_GROUPS)
 
 
 class SyncMappingLine(models.Model):
@@ -99,6 +108,9 @@ class SyncMappingLine(models.Model):
         if self._model_field() is None:
             raise self._error(_("%(value)r is not a field of %(model)s."), value=self.value,
                               model=self.data_type_id.model_name)
+        if is_secret(self._model_field()):
+            raise self._error(_("%(value)r is readable by administrators or managers only: it never goes into a "
+                                "document."), value=self.value)
 
     def _check_model_line(self):
         field = self._model_field()
@@ -144,6 +156,9 @@ class SyncMappingLine(models.Model):
                     _("{%(path)s} is not a field chain: %(segment)r is not a field of %(model)s."),
                     path=".".join(chain), segment=segment, model=current._name,
                 )
+            if is_secret(field):
+                raise self._error(_("{%(path)s}: %(segment)r is readable by administrators or managers only: it "
+                                    "never goes into a document."), path=".".join(chain), segment=segment)
             if position < len(chain) - 1:
                 if field.type not in RELATIONAL:
                     raise self._error(

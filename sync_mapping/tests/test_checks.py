@@ -50,11 +50,24 @@ class TestChecks(MappingCase):
             "env['res.users']",
             "open('/etc/passwd').read()",
             "record.name.format(1)",
+            "record._cr.execute('DELETE FROM res_partner')",
+            "record.sudo().name",
+            "record.with_user(1).name",
+            "record.parent_id.write({'name': 'changed while serializing'})",
         ]
         for expression in attempts:
             with self.subTest(expression=expression), self.assertRaisesRegex(ValidationError, "is refused"):
                 self._line("code", expression)
         self.assertTrue(self._line("code", "(record.email or '').lower()"))
+
+    def test_credentials_are_never_mapped(self):
+        tokens = self._data_type("Tokens", "sync.inbound.token", [("field", "name", "name", {})])
+        with self.assertRaisesRegex(ValidationError, "'token_hash' is readable by administrators or managers only"):
+            self.env["sync.mapping.line"].create(
+                {"data_type_id": tokens.id, "line_type": "field", "value": "token_hash", "name": "hash"})
+        with self.assertRaisesRegex(ValidationError, "readable by administrators or managers only"):
+            self.env["sync.mapping.line"].create(
+                {"data_type_id": tokens.id, "line_type": "default", "value": "{token_hash}", "name": "hash"})
 
     def test_code_lines_need_administration(self):
         DataTypes = self.env["sync.data.type"].with_user(self.manager)

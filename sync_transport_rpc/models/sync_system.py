@@ -30,7 +30,7 @@ class SyncSystem(models.Model):
     rpc_database = fields.Char(string="Database", tracking=True)
     rpc_login = fields.Char(string="Login", tracking=True)
     rpc_password = fields.Char(
-        string="Password or API Key", groups="sync_base.group_sync_manager", copy=False,
+        string="Password or API Key", groups="sync_base.group_sync_manager", copy=False, exportable=False,
         help="Sent with every call; an API key of an ordinary internal user is enough.",
     )
     rpc_verify_tls = fields.Boolean(string="Verify TLS Certificate", default=True, tracking=True)
@@ -40,7 +40,7 @@ class SyncSystem(models.Model):
         string="Mode", default="plain", required=True, tracking=True,
     )
     rpc_remote_token = fields.Char(
-        string="Remote Inbound Token", groups="sync_base.group_sync_manager", copy=False,
+        string="Remote Inbound Token", groups="sync_base.group_sync_manager", copy=False, exportable=False,
         help="Suite mode: the token the remote database generated for this database's code.",
     )
 

@@ -30,6 +30,11 @@ class TestTransportRpc(RpcCase):
         with self.assertRaises(AccessError):
             system.read(["rpc_remote_token"])
         self.assertNotIn("s3cret", repr(self.system._rpc_client()))
+        # neither in the export dialog nor in a copy
+        described = self.system.fields_get(["rpc_password", "rpc_remote_token"], ["exportable"])
+        self.assertEqual({name: value["exportable"] for name, value in described.items()},
+                         {"rpc_password": False, "rpc_remote_token": False})
+        self.assertFalse(self.system.copy({"code": "copied"}).rpc_password)
 
     def test_configuration_is_checked(self):
         with self.assertRaises(ValidationError):

@@ -33,18 +33,19 @@ class SyncSystem(models.Model):
                                  help="Certificates to verify the broker with, instead of the system's.")
     wso2_client_cert = fields.Text(string="Client Certificate (PEM)", groups=MANAGERS,
                                    help="For mutual TLS: the certificate this database presents.")
-    wso2_client_key = fields.Text(string="Client Key (PEM)", groups=MANAGERS, copy=False)
-    wso2_headers = fields.Text(string="Extra Headers (JSON)", default="{}",
+    wso2_client_key = fields.Text(string="Client Key (PEM)", groups=MANAGERS, copy=False, exportable=False)
+    # may hold an API key: neither copied nor exported
+    wso2_headers = fields.Text(string="Extra Headers (JSON)", default="{}", copy=False, exportable=False,
                                help='Sent with every request, e.g. {"apikey": "..."}.', groups=MANAGERS)
     wso2_auth = fields.Selection(
         [("none", "None"), ("basic", "Basic"), ("oauth2", "OAuth2 Client Credentials")],
         string="Authentication", default="none", required=True, tracking=True,
     )
     wso2_username = fields.Char(string="Username", tracking=True)
-    wso2_password = fields.Char(string="Password", groups=MANAGERS, copy=False)
+    wso2_password = fields.Char(string="Password", groups=MANAGERS, copy=False, exportable=False)
     wso2_token_url = fields.Char(string="Token URL", tracking=True)
     wso2_client_id = fields.Char(string="Client ID", tracking=True)
-    wso2_client_secret = fields.Char(string="Client Secret", groups=MANAGERS, copy=False)
+    wso2_client_secret = fields.Char(string="Client Secret", groups=MANAGERS, copy=False, exportable=False)
     wso2_scope = fields.Char(string="Scope", tracking=True)
     wso2_batch = fields.Selection(
         [("single", "One envelope per request"), ("batch", "A batch per request (JSON array)")],

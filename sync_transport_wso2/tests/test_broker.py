@@ -114,6 +114,12 @@ class TestBroker(BrokerCase):
         for secret in ("wso2_password", "wso2_client_secret", "wso2_client_key", "wso2_headers"):
             with self.assertRaises(AccessError, msg=secret):
                 system.read([secret])
+            # neither in the export dialog nor in a copy
+            self.assertFalse(self.system.fields_get([secret], ["exportable"])[secret]["exportable"], secret)
+        self.system.wso2_headers = '{"apikey": "k3y"}'
+        copied = self.system.copy({"code": "copied"})
+        self.assertNotIn("k3y", copied.wso2_headers or "")
+        self.assertFalse(copied.wso2_password)
 
     def test_mutual_tls(self):
         pem, paths = make_certificates(self.tmp.name)

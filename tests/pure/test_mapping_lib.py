@@ -195,6 +195,16 @@ REFUSED = [
     "record.open",
     "[r.env for r in record]",
     "sorted(record, key=lambda r, __k=1: r.id)",
+    "record._cr.execute('DELETE FROM res_users')",
+    "record.pool",
+    "record.sudo().name",
+    "record.with_user(1).name",
+    "record.with_context(active_test=False).child_ids",
+    "record.partner_id.write({'name': 'x'})",
+    "record.unlink()",
+    "record.copy()",
+    "record._context",
+    "[p._fields for p in record]",
 ]
 
 
