@@ -75,6 +75,8 @@ class SyncInboundController(http.Controller):
         if httprequest.content_length is not None and httprequest.content_length > limit:
             raise InboundError(413, "too_large",
                                f"the body has {httprequest.content_length} bytes; this system may send {limit}")
+        # a body without Content-Length (chunked) is cut at the limit too, not read whole first
+        httprequest.max_content_length = limit
         try:
             # cached: Odoo runs the request again after a serialization failure
             raw = httprequest.get_data(cache=True)

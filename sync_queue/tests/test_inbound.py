@@ -1,6 +1,7 @@
 """The inbound protocol over real HTTP: /sync/<code>/messages, /acks and /health."""
 
 import json
+import logging
 import uuid
 
 from odoo.exceptions import AccessError
@@ -135,10 +136,29 @@ class TestInbound(HttpCase):
             ("no token", {"body": envelope, "token": False}, 401, "unauthorized"),
             ("wrong token", {"body": envelope, "token": "sync_wrongtoken_0123456789abcdef"}, 401, "unauthorized"),
             ("other system's token", {"body": envelope, "token": self.broker_token}, 401, "unauthorized"),
+            ("a number", {"body": 42}, 400, "bad_body"),
+            ("null", {"body": None, "raw": b"null"}, 400, "bad_body"),
             ("too large", {"raw": b" " * 2048 + json.dumps(envelope).encode(), "size": 1024}, 413, "too_large"),
+            # chunked: no Content-Length, cut at the limit while it is read
+            ("too large, chunked", {"raw": (b" " * 512 for _i in range(8)), "size": 1024}, 413, "too_large"),
             ("too many", {"body": too_many}, 413, "too_many"),
             ("content type", {"body": envelope, "content_type": "text/plain"}, 415, "bad_content_type"),
         ]
+        # logging.INFO, not "INFO": Odoo names its level 25 "INFO" too
+        with self.assertLogs("odoo.addons.sync_queue.controllers.main", logging.INFO) as logs:
+            self._refuse_each(cases, before)
+        # each refusal is logged with its reason, never with a token
+        self.assertEqual(len(logs.output), len(cases))
+        for token in (self.shop_token, self.broker_token, "sync_wrongtoken_0123456789abcdef"):
+            self.assertNotIn(token, "\n".join(logs.output))
+        self.assertIn("unauthorized", "\n".join(logs.output))
+        # an unknown code answers exactly as a wrong token does
+        unknown = self.post("/sync/nobody/messages", envelope)
+        wrong = self.post("/sync/shop/messages", envelope, token="sync_wrongtoken_0123456789abcdef")
+        self.assertEqual((unknown.status_code, unknown.json()), (wrong.status_code, wrong.json()))
+        self.assertEqual(self.counts(), before)
+
+    def _refuse_each(self, cases, before):
         for label, kwargs, status, code in cases:
             with self.subTest(label):
                 size = kwargs.pop("size", None)
@@ -152,11 +172,6 @@ class TestInbound(HttpCase):
                 self.assertEqual(error["code"], code)
                 self.assertTrue(error["message"])
                 self.assertEqual(self.counts(), before)
-        # an unknown code answers exactly as a wrong token does
-        unknown = self.post("/sync/nobody/messages", envelope)
-        wrong = self.post("/sync/shop/messages", envelope, token="sync_wrongtoken_0123456789abcdef")
-        self.assertEqual((unknown.status_code, unknown.json()), (wrong.status_code, wrong.json()))
-        self.assertEqual(self.counts(), before)
 
     def test_expired_revoked_archived_and_paused(self):
         envelope = self.envelope("P1")
