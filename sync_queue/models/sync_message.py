@@ -33,6 +33,8 @@ FINAL_STATES = ("done", "failed", "cancelled")
 NOT_BLOCKING = ("done", "failed", "cancelled")
 # a message held back by a reference is looked at again after this many seconds
 HOLD_SECONDS = 5
+# storing a delivered batch's results is retried this many times (about 40 s when the database is gone)
+STORE_ATTEMPTS = 8
 # what identifies a message and what it sends: written once, by the queue itself
 FROZEN_FIELDS = frozenset({"uuid", "system_id", "data_type_id", "model", "res_id", "operation", "envelope"})
 # what the hot paths read of a batch (see fetch() in _claim and _apply_results)
@@ -642,7 +644,7 @@ class SyncMessage(models.Model):
         acknowledgement makes it start again (it then wins: results never
         undo an acknowledgement).
         """
-        for attempt in range(5):
+        for attempt in range(STORE_ATTEMPTS):
             try:
                 with self.env.registry.cursor() as cr:
                     env = self.env(cr=cr)
@@ -652,6 +654,13 @@ class SyncMessage(models.Model):
             except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected):
                 _logger.info("Storing results met a concurrent update; again (%s)", attempt + 1)
                 time.sleep(0.05 * (attempt + 1))
+            except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+                # the batch was delivered: its results are worth waiting for while PostgreSQL restarts or a
+                # dropped connection is replaced, rather than sending it again once the lease ends
+                _logger.warning("Storing the results of %s messages lost the database (%s); again (%s)",
+                                len(ids), str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                                attempt + 1)
+                time.sleep(min(2 ** attempt * 0.5, 10))
         _logger.warning("Could not store the results of %s messages: their lease will expire and they go again",
                         len(ids))
 

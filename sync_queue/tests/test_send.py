@@ -2,6 +2,8 @@ import json
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import fields
 from odoo.tests import tagged
 
@@ -215,6 +217,26 @@ class TestSend(QueueCase):
             self.send()
         self.assertIn("Sending to system target failed", logs.output[0])
         self.assertEqual(other.state, "done")
+
+    def test_results_wait_for_the_database_to_come_back(self):
+        self.system.test_outcome = "accepted"
+        message = self._queued()
+        Message = type(self.env["sync.message"])
+        original = Message._apply_results
+        calls = []
+
+        def flaky(messages, results, duration=0.0):
+            calls.append(len(results))
+            if len(calls) == 1:
+                raise psycopg2.OperationalError("server closed the connection unexpectedly")
+            return original(messages, results, duration)
+
+        with patch.object(Message, "_apply_results", flaky), \
+                self.assertLogs("odoo.addons.sync_queue.models.sync_message", "WARNING") as logs:
+            self.send()
+        self.assertEqual(calls, [1, 1])
+        self.assertIn("lost the database (server closed the connection unexpectedly); again (1)", logs.output[0])
+        self.assertEqual((message.state, message.attempt_count), ("sent", 1), "stored, not sent again")
 
     def test_order_per_record(self):
         self.system.test_outcome = "transient"
