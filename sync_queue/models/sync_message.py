@@ -407,8 +407,19 @@ class SyncMessage(models.Model):
         """Claim a batch of due messages in a separate, committed transaction; return ``[(id, envelope)]``.
 
         Row locks that skip locked rows: two workers never claim one message.
-        A message left by a dead worker (``recovered``) is claimed alone.
+        A message left by a dead worker (``recovered``) is claimed alone.  A
+        claim that meets a concurrent update (an acknowledgement of a row it
+        looked at) starts again from a fresh snapshot.
         """
+        for attempt in range(3):
+            try:
+                return self._claim_batch(system, settings)
+            except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected):
+                _logger.info("Claiming for %s met a concurrent update; again (%s)", system.code, attempt + 1)
+                time.sleep(0.05 * (attempt + 1))
+        return []
+
+    def _claim_batch(self, system, settings):
         # the cursor's context manager commits the claim when the block ends
         with self.env.registry.cursor() as cr:
             env = self.env(cr=cr)

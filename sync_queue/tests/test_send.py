@@ -2,7 +2,7 @@ import json
 from datetime import timedelta
 from unittest.mock import patch
 
-import psycopg2
+import psycopg2.errors
 
 from odoo import fields
 from odoo.tests import tagged
@@ -237,6 +237,23 @@ class TestSend(QueueCase):
         self.assertEqual(calls, [1, 1])
         self.assertIn("lost the database (server closed the connection unexpectedly); again (1)", logs.output[0])
         self.assertEqual((message.state, message.attempt_count), ("sent", 1), "stored, not sent again")
+
+    def test_a_claim_that_meets_a_concurrent_update_starts_again(self):
+        message = self._queued()
+        Message = type(self.env["sync.message"])
+        original = Message._claim_batch
+        calls = []
+
+        def conflicting(messages, system, settings):
+            calls.append(system.code)
+            if len(calls) == 1:
+                raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
+            return original(messages, system, settings)
+
+        with patch.object(Message, "_claim_batch", conflicting):
+            self.send()
+        self.assertEqual(calls[:2], ["target", "target"])
+        self.assertEqual((message.state, message.attempt_count), ("done", 1))
 
     def test_order_per_record(self):
         self.system.test_outcome = "transient"
