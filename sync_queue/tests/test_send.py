@@ -245,14 +245,15 @@ class TestSend(QueueCase):
         calls = []
 
         def conflicting(messages, system, settings):
-            calls.append(system.code)
-            if len(calls) == 1:
-                raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
+            if system == self.system:
+                calls.append(system.code)
+                if len(calls) == 1:
+                    raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
             return original(messages, system, settings)
 
         with patch.object(Message, "_claim_batch", conflicting):
             self.send()
-        self.assertEqual(calls[:2], ["target", "target"])
+        self.assertGreaterEqual(len(calls), 2, "claimed again after the conflict")
         self.assertEqual((message.state, message.attempt_count), ("done", 1))
 
     def test_order_per_record(self):
