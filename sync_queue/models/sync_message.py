@@ -104,6 +104,17 @@ class SyncMessage(models.Model):
             "CREATE INDEX IF NOT EXISTS sync_message_recovered_idx ON sync_message (system_id, next_attempt_at, id) "
             "WHERE recovered AND state IN ('pending', 'retry', 'waiting')"
         ))
+        # one unsent message per record, operation and system, even when two transactions queue it at once
+        self.env.cr.execute(SQL(
+            "UPDATE sync_message m SET state = 'cancelled' WHERE m.state = 'pending' AND m.envelope IS NULL "
+            "AND EXISTS (SELECT 1 FROM sync_message o WHERE o.state = 'pending' AND o.envelope IS NULL "
+            "AND o.system_id = m.system_id AND o.data_type_id = m.data_type_id AND o.model = m.model "
+            "AND o.res_id = m.res_id AND o.operation = m.operation AND o.id < m.id)"
+        ))
+        self.env.cr.execute(SQL(
+            "CREATE UNIQUE INDEX IF NOT EXISTS sync_message_unsent_uniq ON sync_message "
+            "(system_id, data_type_id, model, res_id, operation) WHERE state = 'pending' AND envelope IS NULL"
+        ))
         # the claim's lookup of a record's first unfinished message, never walking through its history
         self.env.cr.execute(SQL(
             "CREATE INDEX IF NOT EXISTS sync_message_open_idx ON sync_message (system_id, model, res_id, id) "
@@ -178,8 +189,7 @@ class SyncMessage(models.Model):
             _("Superseded by a later message of the same record."), data_type.id, data_type.model_name, ids,
             systems.ids,
         ))
-        self._insert_messages(vals_list)
-        return len(vals_list)
+        return self._insert_messages(vals_list)
 
     @api.model
     def _record_names(self, records):
@@ -200,7 +210,8 @@ class SyncMessage(models.Model):
 
         Override to give fields added by an extension their values: only the
         columns below are written, the other columns are left NULL.  ``state``
-        defaults to ``pending``.
+        defaults to ``pending``.  Returns how many were inserted: a message
+        that another transaction queued meanwhile is not inserted twice.
         """
         now = fields.Datetime.now()
         uid = self.env.uid
@@ -227,6 +238,9 @@ class SyncMessage(models.Model):
                           %(states)s::varchar[], %(errors)s::text[])
                 AS v(uuid, system_id, company_id, data_type_id, model, res_id, record_name, operation,
                      deletion_info, reference_keys, next_attempt_at, state, last_error)
+            -- a record queued for a system by two transactions at once is one message (sync_message_unsent_uniq)
+            ON CONFLICT (system_id, data_type_id, model, res_id, operation)
+               WHERE state = 'pending' AND envelope IS NULL DO NOTHING
             """,
             uid=uid, now=now,
             uuids=[str(uuid.uuid4()) for _vals in vals_list],
@@ -243,7 +257,9 @@ class SyncMessage(models.Model):
             states=column("state"),
             errors=column("last_error"),
         ))
+        inserted = self.env.cr.rowcount
         self.invalidate_model()
+        return inserted
 
     @api.model
     def _cron_create_queue(self, limit=500):
@@ -314,9 +330,7 @@ class SyncMessage(models.Model):
             "operation": "delete" if operation == "unlink" else "upsert", "state": "failed", "last_error": reason,
             "deletion_info": (payload or {}).get(str(data_type.id)) if operation == "unlink" else None,
         } for system in systems for res_id, payload in items]
-        if vals_list:
-            self._insert_messages(vals_list)
-        return len(vals_list)
+        return self._insert_messages(vals_list) if vals_list else 0
 
     def _queue_change(self, data_type, operation, items, origin_system):
         """Queue what ``items`` (``[(res_id, payload)]``) of one operation mean for ``data_type``; return how many

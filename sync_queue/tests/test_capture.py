@@ -177,3 +177,13 @@ class TestCapture(QueueCase):
         failed.action_retry()
         self.send()
         self.assertEqual(failed.state, "done", "retried once mended, it is serialized and sent")
+
+    def test_a_record_queued_twice_at_once_is_one_message(self):
+        vals = {"system_id": self.system.id, "data_type_id": self.contact_type.id, "model": "res.partner",
+                "res_id": self.partner.id, "operation": "upsert"}
+        Message = self.env["sync.message"]
+        # what two transactions that both found no unsent message insert: the second insert adds nothing
+        self.assertEqual(Message._insert_messages([vals]), 1)
+        self.assertEqual(Message._insert_messages([vals, {**vals, "operation": "delete"}]), 1)
+        self.assertEqual(len(self.messages(res_id=self.partner.id, operation="upsert")), 1)
+        self.assertEqual(len(self.messages(res_id=self.partner.id, operation="delete")), 1)
