@@ -23,11 +23,17 @@ nothing of Odoo.
     ``relay``: ``{"url", "token"}``: post each message there (the target's
     ``/sync/<code>/messages``); ``duplicate``: relay each message twice;
     ``ack``: ``{"url", "token"}``: post the acknowledgements there (the
-    source's ``/sync/<code>/acks``).
+    source's ``/sync/<code>/acks``);
+    ``drop_acks``: N: in ``async`` mode, the next N acknowledgements are lost:
+    the message is relayed, its acknowledgement never posted to ``ack``
+    (counted down as they are dropped);
+    ``reset_log``: true empties what ``/_log``, ``/_acks`` and ``/_dropped``
+    show.
 ``GET /_log``
     what was received: ``[{"path", "headers", "body"}]``; ``GET /_acks`` the
-    acknowledgements posted and the answers; ``GET /_tokens`` how many
-    tokens were handed out.
+    acknowledgements posted and the answers; ``GET /_dropped`` the
+    acknowledgements dropped by ``drop_acks`` (``[{"message_id", "answer"}]``);
+    ``GET /_tokens`` how many tokens were handed out.
 """
 
 import argparse
@@ -49,11 +55,12 @@ class State:
     def __init__(self):
         self.lock = threading.Lock()
         self.settings = {"script": [], "mode": "sync", "refuse": {}, "require_token": False, "token_ttl": 3600,
-                         "relay": None, "ack": None, "duplicate": False}
+                         "relay": None, "ack": None, "duplicate": False, "drop_acks": 0}
         self.log = []
         self.tokens = {}
         self.issued = 0
         self.acks = []
+        self.dropped = []
 
 
 STATE = State()
@@ -82,6 +89,8 @@ def _deliver(envelopes, settings):
                 answer = {"message_id": envelope["id"], "status": "error", "permanent": False,
                           "reason": f"relay failed: {exc}"}
         ack = settings.get("ack")
+        if ack and _drop_ack(envelope, answer):
+            continue
         if ack:
             for _attempt in range(20):
                 try:
@@ -91,6 +100,16 @@ def _deliver(envelopes, settings):
                     break
                 except Exception:  # the source may be busy: try again
                     time.sleep(0.5)
+
+
+def _drop_ack(envelope, answer):
+    """Whether the acknowledgement of ``envelope`` is to be lost (``drop_acks``); counts it down."""
+    with STATE.lock:
+        if int(STATE.settings.get("drop_acks") or 0) <= 0:
+            return False
+        STATE.settings["drop_acks"] = int(STATE.settings["drop_acks"]) - 1
+        STATE.dropped.append({"message_id": envelope["id"], "answer": answer})
+        return True
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -133,6 +152,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_acks":
             with STATE.lock:
                 return self._answer(200, STATE.acks)
+        if self.path == "/_dropped":
+            with STATE.lock:
+                return self._answer(200, STATE.dropped)
         if self.path == "/_tokens":
             return self._answer(200, {"issued": STATE.issued})
         return self._answer(404, {"error": "not found"})
@@ -152,7 +174,7 @@ class Handler(BaseHTTPRequestHandler):
                 if update.pop("expire_tokens", False):
                     STATE.tokens = dict.fromkeys(STATE.tokens, 0.0)
                 if update.pop("reset_log", False):
-                    STATE.log, STATE.acks = [], []
+                    STATE.log, STATE.acks, STATE.dropped = [], [], []
                 STATE.settings.update(update)
             return self._answer(200, {"ok": True})
         if self.path == "/token":
