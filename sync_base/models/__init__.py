@@ -1,3 +1,4 @@
+from . import sync_credentials_mixin
 from . import sync_transport
 from . import sync_system
 from . import sync_inbound_token

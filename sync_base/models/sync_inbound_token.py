@@ -11,6 +11,7 @@ class SyncInboundToken(models.Model):
     """
 
     _name = "sync.inbound.token"
+    _inherit = ["sync.credentials.mixin"]
     _description = "Synchronization Inbound Token"
     _order = "create_date desc, id desc"
 

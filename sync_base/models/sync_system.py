@@ -19,7 +19,7 @@ OWN_CODE_PARAM = "sync_base.own_code"
 class SyncSystem(models.Model):
     _name = "sync.system"
     _description = "Synchronization System"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "sync.credentials.mixin"]
     _order = "name, id"
 
     name = fields.Char(required=True, tracking=True)

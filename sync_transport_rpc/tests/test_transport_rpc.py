@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.sync_transport_rpc.models.sync_system import _POOL
@@ -35,6 +35,14 @@ class TestTransportRpc(RpcCase):
         self.assertEqual({name: value["exportable"] for name, value in described.items()},
                          {"rpc_password": False, "rpc_remote_token": False})
         self.assertFalse(self.system.copy({"code": "copied"}).rpc_password)
+        # Odoo 18.0's export ignores ``exportable``: the suite's export refuses credentials, also through a relation
+        with self.assertRaisesRegex(UserError, "Credentials are never exported: remove Password or API Key"):
+            self.system.export_data(["code", "rpc_password"])
+        token = self.system._generate_inbound_token()
+        self.assertTrue(token)
+        with self.assertRaisesRegex(UserError, "Credentials are never exported"):
+            self.system.token_ids.export_data(["name", "system_id/rpc_remote_token"])
+        self.assertEqual(self.system.export_data(["code", "rpc_login"])["datas"], [[self.system.code, "sync"]])
 
     def test_configuration_is_checked(self):
         with self.assertRaises(ValidationError):

@@ -67,7 +67,8 @@ class SyncTransport(models.AbstractModel):
         stages = {"reachability": _("Reachability"), "tls": _("TLS"), "authentication": _("Authentication")}
         checks = system._wso2_client().check()
         failed = [(stage, detail) for stage, ok, detail in checks if not ok]
-        passed = [f"{stages[stage]}: {detail or _('ok')}" for stage, ok, detail in checks if ok]
+        ok_text = _("ok")  # not inside the comprehension: its frame would hide the language from _()
+        passed = [f"{stages[stage]}: {detail or ok_text}" for stage, ok, detail in checks if ok]
         if failed:
             stage, detail = failed[0]
             raise UserError(_("%(stage)s failed: %(detail)s%(passed)s", stage=stages[stage], detail=detail,

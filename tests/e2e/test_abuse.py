@@ -322,6 +322,7 @@ systems = env["sync.system"].create([
          wso2_auth="oauth2", wso2_token_url=f"http://127.0.0.1:{CLOSED_PORT}/token", wso2_client_id="client",
          wso2_client_secret=SECRETS["wso2_down_secret"]),
 ])
+systems[0]._generate_inbound_token()
 env["res.users"].create({
     "name": "Sync manager", "login": "sync_manager", "password": PASSWORD,
     "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("sync_base.group_sync_manager").id,
@@ -561,3 +562,57 @@ def test_a_lost_acknowledgement_is_sent_again_and_applied_once(make_database, st
     assert _rows(target, ACK_APPLIED) == [[str(count)] * 4]
     assert _rows(target, f"SELECT count(*) FROM sync_inbound_message WHERE message_uuid = '{lost}'") == [["1"]]
 
+
+EXPORT_SETUP = r"""
+import json
+
+systems = env["sync.system"].create([
+    {"name": "RPC", "code": "rpc_export", "transport": "rpc", "rpc_protocol": "jsonrpc", "rpc_host": "127.0.0.1",
+     "rpc_port": 9, "rpc_database": "remote", "rpc_login": "connector", "rpc_mode": "suite",
+     "rpc_password": SECRETS["rpc_password"], "rpc_remote_token": SECRETS["rpc_remote_token"]},
+    {"name": "WSO2", "code": "wso2_export", "transport": "wso2", "wso2_url": "http://127.0.0.1:9/services/sync",
+     "wso2_auth": "basic", "wso2_username": "sync", "wso2_password": SECRETS["wso2_password"],
+     "wso2_client_id": "client", "wso2_client_secret": SECRETS["wso2_client_secret"],
+     "wso2_headers": json.dumps({"apikey": SECRETS["wso2_apikey"]})},
+])
+systems[0]._generate_inbound_token()
+env["res.users"].create({
+    "name": "Sync manager", "login": "sync_manager", "password": PASSWORD,
+    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("sync_base.group_sync_manager").id,
+                          env.ref("base.group_allow_export").id])],
+})
+result = systems.ids
+"""
+
+
+def test_the_export_of_systems_refuses_credentials(make_database, start_server):
+    """A manager (allowed to export) exports systems: Odoo 18.0's dialog offers every field and its export
+    (``export_data``, what the dialog's download calls) ignores ``exportable``, so the export refuses any
+    credential with a clear message, also through a relation, and gives the other fields."""
+    secrets = {name: f"{name.replace('_', '-')}-{uuid.uuid4().hex}" for name in (
+        "rpc_password", "rpc_remote_token", "wso2_password", "wso2_client_secret", "wso2_apikey")}
+    password = "Manager-1234"
+    db = make_database("export")
+    ids = db.shell(f"SECRETS = {secrets!r}\nPASSWORD = {password!r}\n" + EXPORT_SETUP)
+    server = start_server(db)
+    manager = JsonRpc(server.url, db.dbname, "sync_manager", password)
+    # the manager reads the credentials: that is what the group is for
+    assert secrets["rpc_password"] in json.dumps(manager.execute("sync.system", "read", ids, ["rpc_password"]))
+    outputs, refusals = [], []
+    for fields in (["code", "name", "rpc_password"], ["code", *EXPORTED_SECRETS]):
+        try:
+            outputs.append(manager.execute("sync.system", "export_data", ids, fields))
+        except JsonRpcError as exc:
+            refusals.append(str(exc))
+    tokens = manager.execute("sync.inbound.token", "search", [])
+    assert tokens
+    try:
+        # through a relation: the credential of each token's system
+        outputs.append(manager.execute("sync.inbound.token", "export_data", tokens, ["name", "system_id/rpc_password"]))
+    except JsonRpcError as exc:
+        refusals.append(str(exc))
+    assert len(refusals) == 3, (refusals, outputs)
+    assert all("Credentials are never exported" in refusal for refusal in refusals), refusals
+    plain = manager.execute("sync.system", "export_data", ids, ["code", "name", "rpc_login", "wso2_username"])
+    assert sorted(row[0] for row in plain["datas"]) == ["rpc_export", "wso2_export"]
+    assert not [name for name, secret in secrets.items() if secret in json.dumps([plain, outputs, refusals])]
