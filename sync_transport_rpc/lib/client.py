@@ -164,12 +164,20 @@ class OdooRpcClient:
 
         The protocol's own statuses are answers, not failures: 200 (per
         envelope answers), 409, 422 and 503 for a single envelope; a refusal
-        of the request (401, 403, 413, 415, 400) fails every envelope.
+        of the request (401, 403, 413, 415, 400) fails every envelope; a 404
+        (the remote's database unavailable) is transient.
         """
         status, raw = self._request(
             "POST", f"/sync/{own_code}/messages", json.dumps(envelopes).encode(), "application/json",
-            headers={"Authorization": f"Bearer {token}"}, accept_statuses=(200, 400, 401, 403, 409, 413, 415, 422, 503),
+            headers={"Authorization": f"Bearer {token}"},
+            accept_statuses=(200, 400, 401, 403, 404, 409, 413, 415, 422, 503),
         )
+        if status == 404:
+            # an Odoo server answers 404 to every route of a database it cannot reach (PostgreSQL restarting,
+            # the database being restored) as well as where the suite is missing: tried again on the retry
+            # delays, never lost on a passing outage; a missing suite ends failed after the attempts
+            raise RpcError("transient", f"{self.base_url}/sync/{own_code}/messages is not there (HTTP 404): the "
+                                        "remote database is unavailable, or does not run the suite")
         try:
             body = json.loads(raw)
         except ValueError:

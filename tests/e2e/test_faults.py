@@ -3,8 +3,8 @@
 A source database sends partners to a target database that runs the suite
 (suite mode over JSON-RPC), each served by its own Odoo server, while the
 sender is killed with SIGKILL at precise points of a batch, the target is
-down, the sender's connections are terminated, or four schedulers send at
-once.  Afterwards every partner is on the target
+down, PostgreSQL restarts or the sender's connections are terminated, or
+four schedulers send at once.  Afterwards every partner is on the target
 once (by its unique ``ref``) and every envelope was received and applied
 once (``sync.inbound.message``, one row per envelope id, one application).
 
@@ -334,10 +334,15 @@ def start_sending(make_database, start_server, count, source_params=None):
     return source, target, refs, crons
 
 
-# PostgreSQL restarted under a running sender (cluster.restart(), then the same checks as below) is kept out
-# until the RPC transport stops failing for good on the HTTP 404 that an Odoo receiver answers to
-# /sync/<code>/messages while its database is unreachable: the batch delivered during the restart ends failed
-# (the test is in the commit that added this file).
+@pytest.mark.long
+def test_postgres_restarted_under_a_running_sender(cluster, make_database, start_server):
+    # the target's server answers 404 to /sync/<code>/messages while its database is unreachable: a passing
+    # outage, retried on the delays, never a message failed for good
+    source, target, refs, crons = start_sending(make_database, start_server, 150)
+    cluster.restart()
+    drain(source, len(refs))
+    assert_arrived_once(source, target, refs)
+    assert active_crons(source) == crons
 
 
 @pytest.mark.long
