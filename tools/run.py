@@ -27,7 +27,8 @@ source's ``/sync/demo_broker/acks``.
 
 Everything stays in place: both servers keep running in the background
 (``--stop`` stops them).  Running it again restarts the servers, reuses the
-databases and the configuration, and sends a new set of demo records.
+databases (updating the suite in them, since its code may have changed) and
+the configuration, and sends a new set of demo records.
 """
 
 import argparse
@@ -125,6 +126,9 @@ def ensure_installed(pg, instance, modules):
     if missing:
         say(f"Installing {', '.join(missing)} in {instance.dbname} ...")
         instance.install(missing, extra=["--log-level=warn"])
+    # the suite's code may be newer than the database (a pull since the last run): update it, as a deployment does
+    say(f"Updating the suite in {instance.dbname} ...")
+    instance.run(["-u", ",".join(ADDONS), "--stop-after-init", "--log-level=warn"])
 
 
 def start_broker(port):
