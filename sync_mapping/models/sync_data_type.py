@@ -507,7 +507,10 @@ class SyncDataType(models.Model):
         if "ref" in primaries and primaries <= set(ref):
             # a primary property named "ref" reads like a binding's {"ref": <our id>}: the primary values are
             # the stronger claim, our own id the fallback
-            found = reference_type._find_by_primary(ref)
+            try:
+                found = reference_type._find_by_primary(ref)
+            except SyncMappingError:
+                found = comodel.browse()  # not a value of that property ({"ref": 8}): the receiver's id
             if not found and len(ref) == 1:
                 found = self._browse_ref(comodel, ref["ref"])
         elif "ref" in ref:

@@ -98,6 +98,9 @@ class TestUpsert(MappingCase):
         # a binding's reference (the receiver's id) still resolves when no record has it as primary value
         [tag] = orders._upsert([{"name": "By id", "partners": [{"ref": str(self.company.id)}]}])
         self.assertEqual(tag.partner_ids, self.company)
+        # an id as a number (a pull from a plain remote) is no value of the text property: the id, too
+        [tag] = orders._upsert([{"name": "By number", "partners": [{"ref": self.company.id}]}])
+        self.assertEqual(tag.partner_ids, self.company)
         with self.assertRaisesRegex(SyncMappingError, 'cannot resolve the reference {"ref": "CUST-404"}'):
             orders._upsert([{"name": "Unknown", "partners": [{"ref": "CUST-404"}]}])
 
