@@ -73,7 +73,8 @@ class SyncMessage(models.Model):
     envelope = fields.Text(readonly=True, prefetch=False, help="The frozen envelope, sent unchanged on every attempt.")
     state = fields.Selection(STATES, required=True, default="pending", readonly=True, index=True)
     attempt_count = fields.Integer(readonly=True, default=0)
-    next_attempt_at = fields.Datetime(readonly=True)
+    # due from its creation: a message created without one would never be claimed
+    next_attempt_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
     lease_until = fields.Datetime(readonly=True)
     recovered = fields.Boolean(readonly=True, help="Its worker died while sending it: it is tried alone.")
     last_error = fields.Text(readonly=True)

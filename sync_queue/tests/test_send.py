@@ -33,6 +33,15 @@ class TestSend(QueueCase):
         self.assertEqual(binding[self.partner.id].remote_ref, f"test/{self.partner.id}")
         self.assertEqual(message.attempt_ids.mapped("outcome"), ["acknowledged"])
 
+    def test_a_message_created_by_an_addon_is_due_at_once(self):
+        message = self.env["sync.message"].create({
+            "system_id": self.system.id, "data_type_id": self.contact_type.id, "model": "res.partner",
+            "res_id": self.partner.id, "operation": "upsert",
+        })
+        self.assertTrue(message.next_attempt_at)
+        self.send()
+        self.assertEqual(message.state, "done")
+
     def test_accepted_then_acknowledged(self):
         self.system.test_outcome = "accepted"
         message = self._queued()
