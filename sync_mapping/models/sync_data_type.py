@@ -175,7 +175,13 @@ class SyncDataType(models.Model):
         company = system.company_id if system else None
         if not company or "company_id" not in records._fields:
             return records
-        return records.filtered(lambda r: not r.company_id or r.company_id == company)
+        if not records._fields["company_id"].store:
+            return records.filtered(lambda r: not r.company_id or r.company_id == company)
+        # one query rather than reading the field record by record: serialization asks it for every batch
+        query = records.sudo().with_context(active_test=False)._search(
+            [("id", "in", records.ids), ("company_id", "in", [False, company.id])])
+        allowed = set(query)
+        return records.browse([record_id for record_id in records.ids if record_id in allowed])
 
     def _prepare_env(self, records, system):
         if not system:
@@ -211,7 +217,7 @@ class SyncDataType(models.Model):
                   model=self.model_name, other=records._name)
             )
         if self.schema_id:
-            self.schema_id._parse_schema()
+            self.schema_id._ensure_valid()
         records = self._prepare_env(self._filter_company(records, system), system)
         results = []
         for ids in split_every(BATCH_SIZE, records.ids):

@@ -14,6 +14,10 @@ _VALIDATORS = {}
 _VALIDATORS_MAX = 256
 
 
+# schema texts that passed the meta-schema check
+_CHECKED = set()
+
+
 def get_validator(schema_text):
     """``(jsonschema validator, fast predicate or None)`` for ``schema_text``, compiled once (cached)."""
     compiled = _VALIDATORS.get(schema_text)
@@ -99,6 +103,16 @@ class SyncSchema(models.Model):
                   name=self.name, where=where, error=exc.message)
             ) from None
         return document
+
+    def _ensure_valid(self):
+        """Raise like :meth:`_parse_schema` when the schema is broken; checked once per schema text (cached),
+        as serialization asks it for every batch."""
+        self.ensure_one()
+        if self.schema not in _CHECKED:
+            self._parse_schema()
+            if len(_CHECKED) >= _VALIDATORS_MAX:
+                _CHECKED.clear()
+            _CHECKED.add(self.schema)
 
     def _validation_errors(self, document):
         """The validation errors of ``document``, as ``[(path, message)]`` (empty when valid)."""

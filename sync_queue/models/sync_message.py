@@ -3,7 +3,7 @@ import json
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import psycopg2.errors
 
@@ -15,6 +15,7 @@ from odoo.addons.sync_base.lib import envelope as envelope_lib
 from odoo.addons.sync_base.lib.results import ACCEPTED, ACKNOWLEDGED, PERMANENT, TransportResult
 
 from ..lib.backoff import next_attempt
+from .sync_system import SEND_LOCK
 
 _logger = logging.getLogger(__name__)
 
@@ -31,16 +32,20 @@ STATES = [
 FINAL_STATES = ("done", "failed", "cancelled")
 # earlier messages in these states no longer hold a later one back
 NOT_BLOCKING = ("done", "failed", "cancelled")
+# a message never claimed yet, which later changes of its record coalesce into (sync_message_unsent_uniq)
+UNSENT = SQL("state IN ('pending', 'waiting') AND attempt_count = 0")
 # a message held back by a reference is looked at again after this many seconds
 HOLD_SECONDS = 5
 # storing a delivered batch's results is retried this many times (about 40 s when the database is gone)
 STORE_ATTEMPTS = 8
+# candidates read per claimed message: room for later messages of records whose earlier one is unfinished
+CLAIM_WINDOW = 2
 # what identifies a message and what it sends: written once, by the queue itself
 FROZEN_FIELDS = frozenset({"uuid", "system_id", "data_type_id", "model", "res_id", "operation", "envelope"})
 # what the hot paths read of a batch (see fetch() in _claim and _apply_results)
 CLAIM_FIELDS = ["state", "system_id", "data_type_id", "model", "res_id", "operation", "uuid", "create_date",
                 "reference_keys", "deletion_info"]
-RESULT_FIELDS = ["state", "system_id", "model", "res_id", "operation", "attempt_count"]
+RESULT_FIELDS = ["state", "system_id", "model", "res_id", "operation", "attempt_count", "uuid"]
 
 
 class SyncMessage(models.Model):
@@ -105,16 +110,25 @@ class SyncMessage(models.Model):
             "CREATE INDEX IF NOT EXISTS sync_message_recovered_idx ON sync_message (system_id, next_attempt_at, id) "
             "WHERE recovered AND state IN ('pending', 'retry', 'waiting')"
         ))
-        # one unsent message per record, operation and system, even when two transactions queue it at once
+        # one unsent message per record, operation and system, even when two transactions queue it at once;
+        # "unsent" is "never claimed", whether it waits for an earlier message or not
         self.env.cr.execute(SQL(
-            "UPDATE sync_message m SET state = 'cancelled' WHERE m.state = 'pending' AND m.envelope IS NULL "
-            "AND EXISTS (SELECT 1 FROM sync_message o WHERE o.state = 'pending' AND o.envelope IS NULL "
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'sync_message' "
+            "AND indexname = 'sync_message_unsent_uniq'"
+        ))
+        row = self.env.cr.fetchone()
+        if row and "attempt_count" not in row[0]:
+            self.env.cr.execute(SQL("DROP INDEX sync_message_unsent_uniq"))
+        self.env.cr.execute(SQL(
+            "UPDATE sync_message m SET state = 'cancelled' WHERE %(unsent)s "
+            "AND EXISTS (SELECT 1 FROM sync_message o WHERE o.state IN ('pending', 'waiting') AND o.attempt_count = 0 "
             "AND o.system_id = m.system_id AND o.data_type_id = m.data_type_id AND o.model = m.model "
-            "AND o.res_id = m.res_id AND o.operation = m.operation AND o.id < m.id)"
+            "AND o.res_id = m.res_id AND o.operation = m.operation AND o.id < m.id)",
+            unsent=SQL("m.state IN ('pending', 'waiting') AND m.attempt_count = 0"),
         ))
         self.env.cr.execute(SQL(
             "CREATE UNIQUE INDEX IF NOT EXISTS sync_message_unsent_uniq ON sync_message "
-            "(system_id, data_type_id, model, res_id, operation) WHERE state = 'pending' AND envelope IS NULL"
+            "(system_id, data_type_id, model, res_id, operation) WHERE %s", UNSENT,
         ))
         # the claim's lookup of a record's first unfinished message, never walking through its history
         self.env.cr.execute(SQL(
@@ -138,9 +152,11 @@ class SyncMessage(models.Model):
     # Queueing
     # ------------------------------------------------------------------
     @api.model
-    def _queue_records(self, data_type, records, operation, deletion_info=None, origin_system=None, ids=None):
-        """Queue messages of ``records`` (or of the deleted ``ids``) for each target system of ``data_type``,
-        except the systems in ``origin_system`` (those the change came from).
+    def _queue_records(self, data_type, records, operation, deletion_info=None, origin_system=None, ids=None,
+                       systems=None):
+        """Queue messages of ``records`` (or of the deleted ``ids``) for each target system of ``data_type``
+        (only those among ``systems`` when given), except the systems in ``origin_system`` (those the change
+        came from).
 
         Coalesces with a message of the same record, system and operation that
         has not been sent yet, and supersedes earlier failed ones.  Returns the
@@ -150,15 +166,17 @@ class SyncMessage(models.Model):
         ids = list(ids if ids is not None else records.ids)
         if not ids:
             return 0
-        systems = data_type.system_ids.filtered(lambda s: s.active and s not in (origin_system or ()))
+        only = systems
+        systems = data_type.system_ids.filtered(
+            lambda s: s.active and s not in (origin_system or ()) and (only is None or s in only))
         if not systems:
             return 0
         names = self._record_names(records) if records else {}
         self.flush_model()
         self.env.cr.execute(SQL(
             "SELECT system_id, res_id FROM sync_message WHERE data_type_id = %s AND model = %s AND res_id = ANY(%s) "
-            "AND operation = %s AND state = 'pending' AND envelope IS NULL AND system_id = ANY(%s)",
-            data_type.id, data_type.model_name, ids, operation, systems.ids,
+            "AND operation = %s AND %s AND system_id = ANY(%s)",
+            data_type.id, data_type.model_name, ids, operation, UNSENT, systems.ids,
         ))
         existing = set(self.env.cr.fetchall())
         next_at = data_type._next_interval_at() if data_type.trigger == "interval" else None
@@ -229,21 +247,30 @@ class SyncMessage(models.Model):
             """
             INSERT INTO sync_message (uuid, system_id, company_id, data_type_id, model, res_id, record_name,
                                       operation, deletion_info, reference_keys, next_attempt_at, state,
-                                      last_error, attempt_count, create_uid, create_date, write_uid, write_date)
+                                      waiting_reason, last_error, attempt_count, create_uid, create_date, write_uid,
+                                      write_date)
             SELECT v.uuid, v.system_id, v.company_id, v.data_type_id, v.model, v.res_id, v.record_name,
                    v.operation, v.deletion_info::jsonb, v.reference_keys::jsonb, coalesce(v.next_attempt_at, %(now)s),
-                   coalesce(v.state, 'pending'), v.last_error, 0, %(uid)s, %(now)s, %(uid)s, %(now)s
+                   -- behind an unfinished message of the same record to the same system: waiting, saying for what
+                   CASE WHEN v.state IS NOT NULL THEN v.state WHEN b.uuid IS NOT NULL THEN 'waiting' ELSE 'pending' END,
+                   CASE WHEN v.state IS NULL AND b.uuid IS NOT NULL THEN replace(%(hold)s, '{uuid}', b.uuid) END,
+                   v.last_error, 0, %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM unnest(%(uuids)s::varchar[], %(systems)s::int[], %(companies)s::int[], %(data_types)s::int[],
                           %(models)s::varchar[], %(res_ids)s::int[], %(names)s::varchar[], %(operations)s::varchar[],
                           %(deletion_info)s::text[], %(reference_keys)s::text[], %(next_at)s::timestamp[],
                           %(states)s::varchar[], %(errors)s::text[])
                 AS v(uuid, system_id, company_id, data_type_id, model, res_id, record_name, operation,
                      deletion_info, reference_keys, next_attempt_at, state, last_error)
+              LEFT JOIN LATERAL (
+                    SELECT e.uuid FROM sync_message e
+                     WHERE e.system_id = v.system_id AND e.model = v.model AND e.res_id = v.res_id
+                       AND e.state NOT IN %(free)s
+                     ORDER BY e.id LIMIT 1) b ON true
             -- a record queued for a system by two transactions at once is one message (sync_message_unsent_uniq)
-            ON CONFLICT (system_id, data_type_id, model, res_id, operation)
-               WHERE state = 'pending' AND envelope IS NULL DO NOTHING
+            ON CONFLICT (system_id, data_type_id, model, res_id, operation) WHERE %(unsent)s DO NOTHING
             """,
-            uid=uid, now=now,
+            uid=uid, now=now, free=NOT_BLOCKING, unsent=UNSENT,
+            hold=_("Waits for message {uuid}, an earlier message of the same record to the same system."),
             uuids=[str(uuid.uuid4()) for _vals in vals_list],
             systems=column("system_id"),
             companies=[companies[vals["system_id"]] for vals in vals_list],
@@ -409,7 +436,7 @@ class SyncMessage(models.Model):
             if time.monotonic() >= deadline:
                 break
             # one worker per system at a time; the lock ends with this cron's transaction
-            self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", 4242, system.id))
+            self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", SEND_LOCK, system.id))
             if not self.env.cr.fetchone()[0]:
                 continue
             try:
@@ -419,12 +446,15 @@ class SyncMessage(models.Model):
                 # one system's trouble never starves the others; its claimed messages are recovered when
                 # their lease ends
                 _logger.exception("Sending to system %s failed", system.code)
+        # paused systems and systems without a transport too: a queue that grows old there needs someone
+        alerted = self.env["sync.system"].sudo().search([])
         try:
             with self.env.cr.savepoint():
-                systems._alert_managers()
+                alerted._alert_managers()
         except Exception:
             _logger.exception("Alerting the managers failed")
-        self.env["ir.cron"]._notify_progress(done=sent, remaining=0)
+        # a run that spent its budget leaves work: Odoo runs the cron again at once instead of at its interval
+        self.env["ir.cron"]._notify_progress(done=sent, remaining=int(time.monotonic() >= deadline))
         return sent
 
     def _claim(self, system, settings):
@@ -443,18 +473,38 @@ class SyncMessage(models.Model):
                 time.sleep(0.05 * (attempt + 1))
         return []
 
-    def _claim_query(self, system, now, extra, limit):
-        """The due messages of ``system`` that may go now, locked, skipping those another worker holds."""
+    def _claim_window(self, system, now, extra, size, after):
+        """Up to ``size`` due messages of ``system`` after ``after`` (a ``(next_attempt_at, id)`` pair), in due
+        order: ``[(id, next_attempt_at)]``, not locked.
+
+        A plain top-N on ``sync_message_due_idx``: the scan stops after the
+        window whatever the statistics say, so a claim costs the same on a
+        backlog of 100,000 messages as on an empty queue.
+        """
+        after_at, after_id = after or (datetime.min, 0)
         return SQL(
             """
-            SELECT m.id FROM sync_message m
+            SELECT m.id, m.next_attempt_at FROM sync_message m
              WHERE m.system_id = %(system)s
                AND m.state IN ('pending', 'retry', 'waiting')
                AND m.next_attempt_at <= %(now)s
+               AND (m.next_attempt_at, m.id) > (%(after_at)s, %(after_id)s)
                %(extra)s
-               -- the first unfinished message of its record: a subplan, one index lookup per candidate,
-               -- whatever the statistics say (an anti-join planned on a table analyzed while nearly
-               -- empty compares every candidate with every row after a burst)
+             ORDER BY m.next_attempt_at, m.id
+             LIMIT %(size)s
+            """,
+            system=system.id, now=now, extra=extra, size=size, after_at=after_at, after_id=after_id,
+        )
+
+    def _claim_query(self, ids, now, limit):
+        """Of the candidates ``ids``, those that may go now, locked, skipping those another worker holds."""
+        return SQL(
+            """
+            SELECT m.id FROM sync_message m
+             WHERE m.id = ANY(%(ids)s)
+               AND m.state IN ('pending', 'retry', 'waiting')
+               AND m.next_attempt_at <= %(now)s
+               -- the first unfinished message of its record: one index lookup per candidate
                AND m.id = (
                     SELECT e.id FROM sync_message e
                      WHERE e.system_id = m.system_id AND e.model = m.model AND e.res_id = m.res_id
@@ -464,8 +514,29 @@ class SyncMessage(models.Model):
              LIMIT %(limit)s
              FOR UPDATE OF m SKIP LOCKED
             """,
-            system=system.id, now=now, extra=extra, free=NOT_BLOCKING, limit=limit,
+            ids=ids, now=now, free=NOT_BLOCKING, limit=limit,
         )
+
+    def _claim_rows(self, cr, system, now, extra, limit):
+        """Ids of up to ``limit`` messages of ``system`` free to go, locked, in due order.
+
+        Candidates are read a window at a time; later messages of records whose
+        earlier message is not finished are passed over, and the next window
+        is read until enough are found or no due message is left.
+        """
+        ids, after = [], None
+        size = limit * CLAIM_WINDOW
+        while len(ids) < limit:
+            cr.execute(self._claim_window(system, now, extra, size, after))
+            window = cr.fetchall()
+            if not window:
+                break
+            cr.execute(self._claim_query([row[0] for row in window], now, limit - len(ids)))
+            ids += [row[0] for row in cr.fetchall()]
+            if len(window) < size:
+                break
+            after = window[-1]
+        return ids
 
     def _claim_batch(self, system, settings):
         # the cursor's context manager commits the claim when the block ends
@@ -476,19 +547,15 @@ class SyncMessage(models.Model):
             # JIT-compile the query, which costs ten times the claim itself
             cr.execute(SQL("SET LOCAL jit = off"))
             # a message left by a dead worker goes first, and alone
-            cr.execute(self._claim_query(system, now, SQL("AND m.recovered"), 1))
-            rows = cr.fetchall()
+            rows = self._claim_rows(cr, system, now, SQL("AND m.recovered"), 1)
             if not rows:
-                # in due order through sync_message_due_idx: the scan stops after the batch, so a claim costs
-                # the same on a backlog of 100,000 messages as on an empty queue
-                cr.execute(self._claim_query(system, now, SQL(""), system.batch_size * 2))
-                rows = cr.fetchall()
+                rows = self._claim_rows(cr, system, now, SQL(""), system.batch_size)
             if not rows:
                 return []
-            candidates = env["sync.message"].browse([row[0] for row in rows])
+            candidates = env["sync.message"].browse(rows)
             # one narrow query for what claiming reads, instead of every column of the batch
             candidates.fetch(CLAIM_FIELDS)
-            messages = candidates._hold_for_references(now)[: system.batch_size]
+            messages = candidates._hold_for_references(now)
             if not messages:
                 return [(False, False)]
             lease = now + timedelta(seconds=settings["lease"])
@@ -711,15 +778,18 @@ class SyncMessage(models.Model):
                         len(ids))
 
     def _apply_result(self, result, duration=0.0):
-        """Move a message after a transport result; an acknowledgement already received is never undone."""
+        """Move a message after an acknowledgement already stored in the response queue; an acknowledgement
+        already received is never undone."""
         self.ensure_one()
-        self._apply_results([result], duration)
+        self._apply_results([result], duration, replies=False)
 
-    def _apply_results(self, results, duration=0.0):
+    def _apply_results(self, results, duration=0.0, replies=True):
         """Move messages after their transport results, set by set (the send queue's hot path).
 
         Only messages still ``sending`` move: an acknowledgement already
-        received is never undone by a late transport result.
+        received is never undone by a late transport result.  With
+        ``replies``, acknowledgements and refusals are stored in the response
+        queue too.
         """
         now = fields.Datetime.now()
         self.fetch(RESULT_FIELDS)
@@ -727,6 +797,11 @@ class SyncMessage(models.Model):
                                zip(self, results, strict=True)], duration, now)
         moving = [(message, result) for message, result in zip(self, results, strict=True)
                   if message.state == "sending"]
+        if replies:
+            # what the receiver answered lands in the response queue, as an acknowledgement posted later does
+            self.env["sync.response"]._insert_replies(
+                [(message, result, message.state == "sending") for message, result in
+                 zip(self, results, strict=True) if result.status in (ACKNOWLEDGED, PERMANENT)], now)
         done = [m for m, r in moving if r.status == ACKNOWLEDGED]
         accepted = [m for m, r in moving if r.status == ACCEPTED]
         failed = {}
@@ -875,9 +950,10 @@ class SyncMessage(models.Model):
         """Wake the active send schedulers right after this transaction commits."""
         for xmlid in ("sync_queue.ir_cron_send", "sync_queue.ir_cron_send_2", "sync_queue.ir_cron_send_3",
                       "sync_queue.ir_cron_send_4"):
-            cron = self.env.ref(xmlid, raise_if_not_found=False)
+            # the user's own rights do not reach ir.cron: waking a scheduler is the queue's business
+            cron = self.sudo().env.ref(xmlid, raise_if_not_found=False)
             if cron and cron.active:
-                cron.sudo()._trigger()
+                cron._trigger()
 
     @api.model
     def _action_sync_now(self, records):
@@ -909,6 +985,8 @@ class SyncMessage(models.Model):
         messages = self._check_queue_rights()
         retriable = messages.filtered(lambda m: m.state in ("failed", "retry", "sent", "waiting", "pending"))
         retriable.write({"state": "retry", "next_attempt_at": fields.Datetime.now(), "recovered": False})
+        if retriable:
+            self._trigger_send()
         return True
 
     def action_cancel(self):
@@ -920,13 +998,39 @@ class SyncMessage(models.Model):
         return True
 
     def action_requeue(self):
-        """Queue a new message built from the record as it is now."""
+        """Queue a new message to the same system, built from the record as it is now (a deletion from what it
+        kept of the record); the message it replaces is cancelled unless it is done or being sent."""
         messages = self._check_queue_rights()
+        gone = messages.browse()
         for message in messages:
-            record = self.env[message.model].browse(message.res_id).exists()
-            if message.operation == "upsert" and record:
-                messages._queue_records(message.data_type_id, record, "upsert")
-        messages.filtered(lambda m: m.state not in ("done", "sending")).write({"state": "cancelled"})
+            upsert = message.operation == "upsert"
+            record = self.env[message.model].browse(message.res_id).exists() if upsert else None
+            if upsert and not record:
+                gone |= message
+                continue
+            if message.state not in ("done", "sending"):
+                # first, so that the new message never coalesces into the one it replaces
+                message.write({"state": "cancelled",
+                               "last_error": _("Requeued by %(user)s.", user=self.env.user.name)})
+            if upsert:
+                self._queue_records(message.data_type_id, record, "upsert", systems=message.system_id)
+            else:
+                self._queue_records(message.data_type_id, self.env[message.model], "delete",
+                                    deletion_info={message.res_id: message.deletion_info}, ids=[message.res_id],
+                                    systems=message.system_id)
+        if gone != messages:
+            self._trigger_send()
+        if gone:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "warning",
+                    "message": _("%(count)s message(s) not requeued: their record no longer exists (%(names)s).",
+                                 count=len(gone), names=", ".join(gone.mapped("display_name")[:5])),
+                    "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                },
+            }
         return True
 
     def write(self, vals):

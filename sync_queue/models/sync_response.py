@@ -1,6 +1,9 @@
-from odoo import _, api, fields, models
+import json
 
-from odoo.addons.sync_base.lib.results import TransportResult
+from odoo import _, api, fields, models
+from odoo.tools import SQL
+
+from odoo.addons.sync_base.lib.results import ACKNOWLEDGED, PERMANENT, TransportResult
 
 
 class SyncResponse(models.Model):
@@ -21,6 +24,48 @@ class SyncResponse(models.Model):
     body = fields.Json()
     received_at = fields.Datetime(default=fields.Datetime.now, required=True)
     result = fields.Selection([("applied", "Applied"), ("duplicate", "Duplicate"), ("unknown", "Unknown")])
+    channel = fields.Selection(
+        [("transport", "Reply to the send call"), ("endpoint", "Posted to the acknowledgement endpoint")],
+        required=True, default="endpoint",
+        help="Where the response came from: the transport's answer to the call that sent the message, or an "
+             "acknowledgement posted later to /sync/<code>/acks.")
+
+    @api.model
+    def _insert_replies(self, replies, now):
+        """Store what the transport answered for messages it sent: ``replies`` of ``(message, result, moved)``
+        for acknowledgements and refusals, in one statement (the send queue's hot path)."""
+        if not replies:
+            return
+        self.flush_model()
+        bodies = [{
+            "message_id": message.uuid, "status": "done" if result.status == ACKNOWLEDGED else "error",
+            "permanent": result.status == PERMANENT, "reason": result.reason or None,
+            "remote_model": result.remote_model, "remote_ref": result.remote_ref,
+        } for message, result, _moved in replies]
+        uid = self.env.uid
+        self.env.cr.execute(SQL(
+            "INSERT INTO sync_response (message_uuid, message_id, system_id, status, permanent, reason, "
+            "remote_model, remote_ref, body, received_at, result, channel, create_uid, create_date, write_uid, "
+            "write_date) "
+            "SELECT v.message_uuid, v.message_id, v.system_id, v.status, v.permanent, v.reason, v.remote_model, "
+            "v.remote_ref, v.body::jsonb, %(now)s, v.result, 'transport', %(uid)s, %(now)s, %(uid)s, %(now)s "
+            "FROM unnest(%(uuids)s::varchar[], %(ids)s::int[], %(systems)s::int[], %(statuses)s::varchar[], "
+            "%(permanent)s::bool[], %(reasons)s::text[], %(remote_models)s::varchar[], %(remote_refs)s::varchar[], "
+            "%(bodies)s::text[], %(results)s::varchar[]) AS v(message_uuid, message_id, system_id, status, permanent, "
+            "reason, remote_model, remote_ref, body, result)",
+            now=now, uid=uid,
+            uuids=[body["message_id"] for body in bodies],
+            ids=[message.id for message, _r, _m in replies],
+            systems=[message.system_id.id for message, _r, _m in replies],
+            statuses=[body["status"] for body in bodies],
+            permanent=[body["permanent"] for body in bodies],
+            reasons=[body["reason"] for body in bodies],
+            remote_models=[body["remote_model"] for body in bodies],
+            remote_refs=[body["remote_ref"] for body in bodies],
+            bodies=[json.dumps(body) for body in bodies],
+            results=["applied" if moved else "duplicate" for _m, _r, moved in replies],
+        ))
+        self.invalidate_model()
 
     @api.model
     def _receive(self, system, ack):

@@ -1,7 +1,8 @@
+import time
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.sync_base.lib.envelope import CODE_RE
@@ -9,6 +10,10 @@ from odoo.addons.sync_base.lib.envelope import CODE_RE
 from ..lib.inbound import DEFAULT_MAX_BYTES, parse_relay_sources
 
 PENDING_STATES = ("pending", "waiting", "retry")
+# the advisory lock key of a system's sender: one sender per system, scheduler or user
+SEND_LOCK = 4242
+# seconds a user's Send Now may spend in a request; the schedulers send the rest
+SEND_NOW_BUDGET = 20
 
 
 class SyncSystem(models.Model):
@@ -26,7 +31,14 @@ class SyncSystem(models.Model):
         string="Inbound Size Limit (bytes)", default=DEFAULT_MAX_BYTES, tracking=True,
         help="Larger requests from this system are refused (413).",
     )
-    queue_pending_count = fields.Integer(compute="_compute_queue_dashboard", string="To Send")
+    queue_pending_count = fields.Integer(compute="_compute_queue_dashboard", string="To Send",
+                                         help="Pending, waiting and retrying messages.")
+    queue_new_count = fields.Integer(compute="_compute_queue_dashboard", string="Pending")
+    queue_waiting_count = fields.Integer(compute="_compute_queue_dashboard", string="Waiting")
+    queue_retry_count = fields.Integer(compute="_compute_queue_dashboard", string="To Retry")
+    queue_sending_count = fields.Integer(compute="_compute_queue_dashboard", string="Sending")
+    queue_awaiting_count = fields.Integer(compute="_compute_queue_dashboard", string="Sent, Awaiting Acknowledgement")
+    queue_cancelled_count = fields.Integer(compute="_compute_queue_dashboard", string="Cancelled")
     queue_sent_count = fields.Integer(compute="_compute_queue_dashboard", string="Awaiting Acknowledgement")
     queue_failed_count = fields.Integer(compute="_compute_queue_dashboard", string="Failed")
     queue_done_count = fields.Integer(compute="_compute_queue_dashboard", string="Done")
@@ -118,6 +130,12 @@ class SyncSystem(models.Model):
             counts = data["counts"]
             system.queue_pending_count = sum(counts.get(s, 0) for s in PENDING_STATES)
             system.queue_sent_count = counts.get("sent", 0) + counts.get("sending", 0)
+            system.queue_new_count = counts.get("pending", 0)
+            system.queue_waiting_count = counts.get("waiting", 0)
+            system.queue_retry_count = counts.get("retry", 0)
+            system.queue_sending_count = counts.get("sending", 0)
+            system.queue_awaiting_count = counts.get("sent", 0)
+            system.queue_cancelled_count = counts.get("cancelled", 0)
             system.queue_failed_count = counts.get("failed", 0)
             system.queue_done_count = counts.get("done", 0)
             age = data.get("oldest_pending_age_s")
@@ -143,6 +161,33 @@ class SyncSystem(models.Model):
 
     def action_view_messages(self):
         return self._action_messages()
+
+    def action_send_now(self):
+        """Send this system's due messages now, in this request, beside the schedulers: the claims keep any
+        message from going twice.  Stops after a short time budget; the schedulers send the rest."""
+        self.ensure_one()
+        if not self.env.user.has_group("sync_base.group_sync_user"):
+            raise AccessError(_("Only synchronization users can send messages."))
+        self.check_access("read")
+        system = self.sudo()
+        if system.paused or not system.transport:
+            return self._notify(_("%(name)s is paused or has no transport: nothing was sent.", name=system.name),
+                                "warning")
+        messages = self.env["sync.message"].sudo()
+        messages.flush_model()
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", SEND_LOCK, system.id))
+        if not self.env.cr.fetchone()[0]:
+            return self._notify(_("A scheduler is sending to %(name)s right now.", name=system.name), "info")
+        settings = messages._settings()
+        sent = messages._send_system(system, settings, time.monotonic() + min(settings["budget"], SEND_NOW_BUDGET))
+        return self._notify(_("%(count)s message(s) sent to %(name)s.", count=sent, name=system.name), "success")
+
+    def _notify(self, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": kind, "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+        }
 
     def _alert_managers(self):
         """One note per system and run, to the managers, when messages failed or the queue is too old."""

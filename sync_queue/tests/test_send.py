@@ -272,13 +272,106 @@ class TestSend(QueueCase):
         self.assertEqual(first.state, "retry")
         self.partner.email = "second@example.com"
         self.queue()
-        second = self.messages(res_id=self.partner.id, state="pending")
+        second = self.messages(res_id=self.partner.id, state="waiting")
+        self.assertEqual(len(second), 1)
+        self.assertIn(first.uuid, second.waiting_reason)
+        self.assertIn("same record", second.waiting_reason)
+        # a later change coalesces into the waiting message: it was never sent
+        self.partner.email = "third@example.com"
+        self.queue()
+        self.assertEqual(self.messages(res_id=self.partner.id), first | second)
         self.system.test_outcome = "acknowledged"
         self.send()
-        self.assertEqual(second.state, "pending")  # held back by the first, still in retry
+        self.assertEqual(second.state, "waiting")  # held back by the first, still in retry
         first.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
         self.send()
         self.assertEqual((first.state, second.state), ("done", "done"))
+        self.assertFalse(second.waiting_reason)
+        self.assertEqual(envelope_lib.parse(second.envelope)["payload"]["email"], "third@example.com")
+
+    def test_replies_of_the_transport_land_in_the_response_queue(self):
+        message = self._queued()
+        self.send()
+        response = message.response_ids
+        self.assertEqual(len(response), 1)
+        self.assertEqual((response.status, response.result, response.channel, response.system_id),
+                         ("done", "applied", "transport", self.system))
+        self.assertEqual((response.message_uuid, response.remote_ref), (message.uuid, f"test/{self.partner.id}"))
+        self.assertEqual(response.body["message_id"], message.uuid)
+        self.system.test_outcome = "permanent"
+        self.partner.email = "refused@example.com"
+        self.queue()
+        refused = self.messages(res_id=self.partner.id, state="pending")
+        self.send()
+        self.assertEqual(refused.state, "failed")
+        self.assertEqual((refused.response_ids.status, refused.response_ids.permanent), ("error", True))
+        # a transient failure is no reply of the receiver: the attempt log has it, the response queue not
+        self.system.test_outcome = "transient"
+        self.partner.email = "later@example.com"
+        self.queue()
+        later = self.messages(res_id=self.partner.id, state="pending")
+        self.send()
+        self.assertEqual(later.state, "retry")
+        self.assertFalse(later.response_ids)
+        # a posted acknowledgement is stored once, as posted
+        self.system.test_outcome = "accepted"
+        later.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.send()
+        self.assertFalse(later.response_ids)
+        self.env["sync.response"]._receive(self.system, {"message_id": later.uuid, "status": "done"})
+        self.assertEqual(later.response_ids.mapped("channel"), ["endpoint"])
+
+    def test_requeue_goes_to_the_same_system_only(self):
+        other = self.env["sync.system"].create({"name": "Other", "code": "other", "transport": "test"})
+        self.contact_type.system_ids = [(4, other.id)]
+        self.system.test_outcome = "permanent"
+        other.test_outcome = "acknowledged"
+        self._queued()
+        self.send()
+        failed = self.messages(res_id=self.partner.id, system_id=self.system.id)
+        self.assertEqual(failed.state, "failed")
+        self.system.test_outcome = "acknowledged"
+        failed.action_requeue()
+        self.assertEqual(failed.state, "cancelled")
+        self.assertEqual(len(self.messages(res_id=self.partner.id, system_id=other.id)), 1)
+        fresh = self.messages(res_id=self.partner.id, system_id=self.system.id, state="pending")
+        self.assertEqual(len(fresh), 1)
+        # requeueing a message that was not sent yet replaces it, never loses it
+        fresh.action_requeue()
+        self.assertEqual(fresh.state, "cancelled")
+        self.assertEqual(len(self.messages(res_id=self.partner.id, system_id=self.system.id, state="pending")), 1)
+
+    def test_requeue_of_a_failed_deletion_queues_the_deletion_again(self):
+        self._queued()
+        self.send()
+        partner_id = self.partner.id
+        self.partner.unlink()
+        self.queue()
+        deletion = self.messages(res_id=partner_id, operation="delete")
+        deletion.write({"state": "failed", "last_error": "refused"})
+        deletion.action_requeue()
+        again = self.messages(res_id=partner_id, operation="delete", state="pending")
+        self.assertEqual(len(again), 1)
+        self.assertEqual(again.deletion_info, deletion.deletion_info)
+        self.send()
+        self.assertEqual(again.state, "done")
+        self.assertEqual(envelope_lib.parse(again.envelope)["payload"].get("name"), "Brandon")
+
+    def test_requeue_of_a_record_that_is_gone_says_so(self):
+        message = self._queued()
+        self.partner.unlink()
+        action = message.action_requeue()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertEqual(message.state, "pending")
+
+    def test_send_now_sends_the_due_messages_of_the_system(self):
+        message = self._queued()
+        action = self.system.action_send_now()
+        self.env.invalidate_all()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(action["params"]["type"], "success")
+        self.system.paused = True
+        self.assertEqual(self.system.action_send_now()["params"]["type"], "warning")
 
     def test_paused_system_sends_nothing(self):
         self.system.paused = True
@@ -355,8 +448,13 @@ class TestSend(QueueCase):
         child = self.env["res.partner"].create({"name": "Child person", "parent_id": parent.id})
         self.queue()
         messages = self.messages(res_id=parent.id) | self.messages(res_id=child.id)
+        self.assertEqual(messages[0].reference_keys, [["res.partner", child.id]])
         self.send()
         self.assertEqual(messages.mapped("state"), ["done", "done"])
+        # in one batch, neither held back: one attempt each, stored together
+        self.assertEqual(messages.mapped("attempt_count"), [1, 1])
+        self.assertEqual(len(set(messages.attempt_ids.mapped("attempted_at"))), 1)
+        self.assertEqual(messages.mapped("waiting_reason"), [False, False])
 
     def test_synchronize_now_and_dashboard(self):
         action = self.env["ir.actions.server"].search(

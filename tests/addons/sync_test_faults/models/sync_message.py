@@ -26,7 +26,7 @@ class SyncMessage(models.Model):
         faults.hold(self.env)
         return frozen
 
-    def _apply_results(self, results, duration=0.0):
-        applied = super()._apply_results(results, duration)
+    def _apply_results(self, results, duration=0.0, replies=True):
+        applied = super()._apply_results(results, duration, replies=replies)
         faults.hold(self.env)
         return applied
