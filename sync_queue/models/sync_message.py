@@ -535,7 +535,7 @@ class SyncMessage(models.Model):
             ids += [row[0] for row in cr.fetchall()]
             if len(window) < size:
                 break
-            after = window[-1]
+            after = (window[-1][1], window[-1][0])
         return ids
 
     def _claim_batch(self, system, settings):

@@ -22,6 +22,19 @@ class TestCapture(QueueCase):
         self.assertEqual(len(changes), 1)
         self.assertEqual((changes.model, changes.res_id, changes.operation), ("res.partner", self.partner.id, "write"))
 
+    def test_a_change_wakes_the_queue_scheduler_once_per_transaction(self):
+        cron = self.env.ref("sync_queue.ir_cron_create_queue")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        before = Trigger.search_count([("cron_id", "=", cron.id)])
+        self.partner.email = "one@example.com"
+        self.partner.email = "two@example.com"
+        self.env["res.partner"].create({"name": "Another"})
+        self.commit()
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), before + 1)
+        self.partner.email = "three@example.com"
+        self.commit()
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), before + 2)
+
     def test_ten_writes_one_message(self):
         for i in range(10):
             self.partner.email = f"v{i}@example.com"

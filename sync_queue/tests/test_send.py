@@ -373,6 +373,57 @@ class TestSend(QueueCase):
         self.system.paused = True
         self.assertEqual(self.system.action_send_now()["params"]["type"], "warning")
 
+    def test_a_claim_reads_past_a_window_of_held_back_messages(self):
+        """Candidates are read a window at a time (twice the batch): a window of later messages of records
+        whose first message waits for its retry must not hide a message free to go behind it."""
+        self.system.batch_size = 1
+        Message = self.env["sync.message"]
+        later = fields.Datetime.now() + timedelta(hours=1)
+        partners = self.env["res.partner"].create([{"name": f"Held {i}"} for i in range(3)])
+        self.queue()
+        self.messages().unlink()
+        vals = {"system_id": self.system.id, "data_type_id": self.contact_type.id, "model": "res.partner",
+                "operation": "upsert"}
+        for partner in partners[:2]:
+            first = Message.create(dict(vals, res_id=partner.id))
+            first.write({"state": "retry", "next_attempt_at": later})
+            Message.create(dict(vals, res_id=partner.id, operation="delete"))
+        free = Message.create(dict(vals, res_id=partners[2].id))
+        self.send()
+        self.assertEqual(free.state, "done")
+        self.assertEqual(set(self.messages(state="retry").mapped("res_id")), set(partners[:2].ids))
+        self.assertFalse(self.messages(state="done") - free)
+
+    def test_an_old_queue_alerts_the_managers_once_even_when_paused(self):
+        self.env["ir.config_parameter"].sudo().set_param("sync_queue.alert_pending_minutes", 30)
+        self.system.paused = True
+        message = self._queued()
+        message.env.cr.execute("UPDATE sync_message SET create_date = now() at time zone 'utc' - interval '2 hours' "
+                               "WHERE id = %s", [message.id])
+        message.invalidate_recordset()
+
+        def notes():
+            return self.system.message_ids.filtered(lambda m: "waits since" in (m.body or ""))
+
+        self.send()
+        self.assertEqual(message.state, "pending")
+        self.assertEqual(len(notes()), 1)
+        self.assertRegex(str(notes().body), r"waits since (119|120) minutes")
+        self.send()
+        self.assertEqual(len(notes()), 1)  # not again within the hour
+
+    def test_a_run_that_spends_its_budget_asks_to_run_again(self):
+        self.env["ir.config_parameter"].sudo().set_param("sync_queue.send_time_budget", 0)
+        message = self._queued()
+        progress = self.env["ir.cron.progress"].sudo().create({"cron_id": self.env.ref("sync_queue.ir_cron_send").id})
+        self.env["sync.message"].with_context(ir_cron_progress_id=progress.id)._cron_send()
+        self.assertEqual(message.state, "pending")
+        self.assertEqual(progress.remaining, 1)
+        self.env["ir.config_parameter"].sudo().set_param("sync_queue.send_time_budget", 60)
+        self.env["sync.message"].with_context(ir_cron_progress_id=progress.id)._cron_send()
+        self.env.invalidate_all()
+        self.assertEqual((message.state, progress.remaining, progress.done), ("done", 0, 1))
+
     def test_paused_system_sends_nothing(self):
         self.system.paused = True
         message = self._queued()
