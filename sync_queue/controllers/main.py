@@ -22,28 +22,32 @@ PAUSED_RETRY_AFTER = 300
 
 
 class SyncInboundController(http.Controller):
-    @http.route("/sync/<string:code>/messages", type="http", auth="none", methods=["POST"], csrf=False,
+    @http.route("/sync/<string:code>/messages", type="http", auth="none", csrf=False,
                 save_session=False, readonly=False)
     def sync_messages(self, code, **_kwargs):
         """Receive one envelope or an array of envelopes from system ``code``."""
-        return self._serve(code, self._receive_messages, with_body=True)
+        return self._serve(code, self._receive_messages, with_body=True, method="POST")
 
-    @http.route("/sync/<string:code>/acks", type="http", auth="none", methods=["POST"], csrf=False,
+    @http.route("/sync/<string:code>/acks", type="http", auth="none", csrf=False,
                 save_session=False, readonly=False)
     def sync_acks(self, code, **_kwargs):
         """Receive one acknowledgement or an array of them from system ``code``."""
-        return self._serve(code, self._receive_acks, with_body=True)
+        return self._serve(code, self._receive_acks, with_body=True, method="POST")
 
-    @http.route("/sync/<string:code>/health", type="http", auth="none", methods=["GET"], csrf=False,
+    @http.route("/sync/<string:code>/health", type="http", auth="none", csrf=False,
                 save_session=False, readonly=True)
     def sync_health(self, code, **_kwargs):
         """The outgoing queue of system ``code``, for monitoring."""
-        return self._serve(code, lambda system, _body: (200, system._health()), with_body=False)
+        return self._serve(code, lambda system, _body: (200, system._health()), with_body=False, method="GET")
 
     # ------------------------------------------------------------------
-    def _serve(self, code, handler, with_body):
+    def _serve(self, code, handler, with_body, method):
         httprequest = request.httprequest
         try:
+            # checked here rather than by the route, so that a wrong method gets the protocol's JSON too
+            if httprequest.method != method:
+                raise InboundError(405, "method_not_allowed", f"use {method} on this path",
+                                   headers={"Allow": method})
             system = self._authenticate(code)
             body = self._read_body(system) if with_body else None
             status, data = handler(system, body)

@@ -1,5 +1,6 @@
 import json
 import logging
+import uuid
 
 import psycopg2.errors
 
@@ -108,7 +109,8 @@ class SyncInboundMessage(models.Model):
             envelope = envelope_lib.validate(item)
         except envelope_lib.EnvelopeError as exc:
             _logger.info("Refused an envelope of %s: %s", system.code, exc)
-            return 422, self._answer(message_id, "error", permanent=True, reason=str(exc))
+            answer = self._answer(message_id, "error", permanent=True, reason=str(exc))
+            return self._keep_refused(system, item, message_id, answer)
         # ids are UUIDs: one id whatever its case
         envelope["id"] = envelope["id"].lower()
         fingerprint = envelope_lib.fingerprint(envelope)
@@ -126,6 +128,36 @@ class SyncInboundMessage(models.Model):
             # removed by the vacuum between the search and the insert: the sender tries again
             return 503, self._answer(envelope["id"], "error", reason=_("Received at once twice; send it again."))
         return existing._apply_received(system, envelope)
+
+    def _keep_refused(self, system, item, message_id, answer):
+        """Keep an envelope refused as invalid (422), so that it shows among the incoming messages, when it
+        has an id to keep it by; a replay gets the same answer, another body with that id a 409."""
+        try:
+            message_uuid = str(uuid.UUID(message_id)) if message_id else None
+            fingerprint = envelope_lib.fingerprint(dict(item, id=message_uuid))
+        except (ValueError, TypeError):
+            return 422, answer  # no id to keep it by, or not even canonical JSON
+        answer["message_id"] = message_uuid
+        existing = self.sudo().search([("system_id", "=", system.id), ("message_uuid", "=", message_uuid)])
+        if existing:
+            if existing.fingerprint != fingerprint:
+                return 409, self._answer(
+                    message_uuid, "error", permanent=True,
+                    reason=_("Message %(id)s was received before with a different body.", id=message_uuid))
+            return existing.http_status, existing.answer
+        self.env["sync.inbound.message"].flush_model()
+        now = fields.Datetime.now()
+        self.env.cr.execute(SQL(
+            "INSERT INTO sync_inbound_message (message_uuid, system_id, company_id, envelope, fingerprint, state, "
+            "error, http_status, answer, attempt_count, received_at, create_uid, create_date, write_uid, write_date) "
+            "VALUES (%(uuid)s, %(system)s, %(company)s, %(envelope)s, %(fingerprint)s, 'failed', %(error)s, 422, "
+            "%(answer)s::jsonb, 1, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s) "
+            "ON CONFLICT (system_id, message_uuid) DO NOTHING",
+            uuid=message_uuid, system=system.id, company=system.company_id.id or None,
+            envelope=envelope_lib.dumps(item), fingerprint=fingerprint, error=answer["reason"],
+            answer=json.dumps(answer), now=now, uid=self.env.uid,
+        ))
+        return 422, answer
 
     def _record_received(self, system, envelope, fingerprint):
         """Insert the received envelope; one at once of two concurrent requests gets past this.
@@ -232,7 +264,8 @@ class SyncInboundMessage(models.Model):
     @api.model
     def _vacuum(self):
         """Remove received envelopes kept longer than the setting (days); return how many."""
-        days = int(self.env["ir.config_parameter"].sudo().get_param("sync_queue.inbound_keep_days", 7))
+        # never below a day, whatever the parameter says: a replay must find what it replays
+        days = max(int(self.env["ir.config_parameter"].sudo().get_param("sync_queue.inbound_keep_days", 7)), 1)
         old = self.sudo().search([("received_at", "<", fields.Datetime.subtract(fields.Datetime.now(), days=days))],
                                  limit=10000)
         count = len(old)

@@ -125,6 +125,40 @@ class TestInbound(HttpCase):
         self.assertIn("version", response.json()["reason"])
         self.assertFalse(self.partners("U1") | self.partners("U2"))
 
+    def test_an_invalid_envelope_is_kept_and_answered_again(self):
+        bad_version = dict(self.envelope("V1"), version=7)
+        first = self.post("/sync/shop/messages", bad_version)
+        self.assertEqual(first.status_code, 422)
+        kept = self.env["sync.inbound.message"].search([("message_uuid", "=", bad_version["id"])])
+        self.assertEqual((kept.state, kept.http_status, kept.system_id), ("failed", 422, self.shop))
+        self.assertIn("version", kept.error)
+        self.assertEqual(json.loads(kept.envelope)["version"], 7)
+        before = self.counts()
+        again = self.post("/sync/shop/messages", bad_version)
+        self.assertEqual((again.status_code, again.json()), (422, first.json()))
+        # the same id with another body: a conflict, as for a valid envelope
+        other = self.post("/sync/shop/messages", dict(bad_version, version=1))
+        self.assertEqual(other.status_code, 409)
+        self.assertEqual(self.counts(), before)
+        self.assertFalse(self.partners("V1"))
+        # without a usable id there is nothing to keep it by: refused, not kept
+        no_id = dict(self.envelope("V2"), id="not-a-uuid")
+        response = self.post("/sync/shop/messages", no_id)
+        self.assertEqual((response.status_code, response.json()["message_id"]), (422, "not-a-uuid"))
+        self.assertEqual(self.counts(), before)
+
+    def test_a_wrong_method_gets_the_protocol_json(self):
+        before = self.counts()
+        for method, path, allowed in (("GET", "/sync/shop/messages", "POST"), ("PUT", "/sync/shop/acks", "POST"),
+                                      ("POST", "/sync/shop/health", "GET")):
+            response = self.opener.request(method, self.base_url() + path, timeout=30, data=b"{}",
+                                           headers={"Authorization": f"Bearer {self.shop_token}",
+                                                    "Content-Type": "application/json"})
+            self.assertEqual(response.status_code, 405, (method, path))
+            self.assertEqual(response.json()["error"]["code"], "method_not_allowed")
+            self.assertEqual(response.headers["Allow"], allowed)
+        self.assertEqual(self.counts(), before)
+
     def test_refusals_write_nothing(self):
         before = self.counts()
         envelope = self.envelope("R1")
