@@ -1,9 +1,11 @@
 """The inbound protocol with real commits and concurrent requests, which HttpCase cannot show."""
 
+import concurrent.futures
 import threading
 import time
 import uuid
 
+import psycopg2
 import requests
 
 from tests.e2e.helpers import concurrently
@@ -118,3 +120,43 @@ def test_the_same_envelope_posted_at_once_is_applied_once(make_database, start_s
         "result = [env['res.partner'].search_count([('ref', '=', 'TWICE')]), "
         "env['sync.inbound.message'].search_count([]), env['sync.binding'].search_count([])]\n")
     assert counts == [1, 1, 1]
+
+
+def test_an_envelope_that_meets_a_concurrent_update_is_transient_and_its_replay_applies_it(make_database,
+                                                                                           start_server):
+    """A lock or serialization failure answers 503 with permanent false, writes nothing of the document, and
+    the sender's replay of the same envelope applies it."""
+    db = make_database("locked")
+    setup = db.shell(SETUP)
+    server = start_server(db)
+    envelope = {
+        "id": str(uuid.uuid4()), "type": setup["type"], "operation": "upsert", "source": "shop", "targets": [],
+        "record": {"model": "res.partner", "id": 77}, "created_at": "2026-11-23T08:00:00Z", "version": 1,
+        "payload": {"name": "Renamed by the shop", "ref": "Positive"},
+    }
+    holder = psycopg2.connect(host="127.0.0.1", port=db.cluster.port, user="postgres", dbname=db.dbname)
+    try:
+        holder.cursor().execute("UPDATE res_partner SET comment = 'held' WHERE ref = 'Positive'")
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(post, server, "/sync/shop/messages", envelope, setup["token"])
+            # commit only once the request waits for the row: its snapshot is then older than the update
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not int(db.cluster.psql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    f"AND datname = '{db.dbname}'") or 0):
+                time.sleep(0.05)
+            holder.commit()
+            first = pending.result(120)
+    finally:
+        holder.close()
+    assert first.status_code == 503, first.text
+    assert first.json()["status"] == "error" and first.json()["permanent"] is False
+    assert db.cluster.psql("SELECT name FROM res_partner WHERE ref = 'Positive'", dbname=db.dbname) == "Positive"
+    second = post(server, "/sync/shop/messages", envelope, setup["token"])
+    assert second.status_code == 200, second.text
+    assert second.json()["status"] == "done"
+    row = db.cluster.psql("SELECT state, attempt_count FROM sync_inbound_message "
+                          f"WHERE message_uuid = '{envelope['id']}'", dbname=db.dbname)
+    assert row == "done|2"
+    assert db.cluster.psql("SELECT name, comment FROM res_partner WHERE ref = 'Positive'",
+                           dbname=db.dbname) == "Renamed by the shop|held"
