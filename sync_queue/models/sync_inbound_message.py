@@ -115,19 +115,25 @@ class SyncInboundMessage(models.Model):
         envelope["id"] = envelope["id"].lower()
         fingerprint = envelope_lib.fingerprint(envelope)
         existing = self.sudo().search([("system_id", "=", system.id), ("message_uuid", "=", envelope["id"])])
-        if existing and existing.fingerprint != fingerprint:
-            return 409, self._answer(
-                envelope["id"], "error", permanent=True,
-                reason=_("Message %(id)s was received before with a different body.", id=envelope["id"]),
-            )
-        if existing and existing.state in ("done", "failed"):
-            return existing.http_status, existing.answer
+        if existing and (existing.fingerprint != fingerprint or existing.state in ("done", "failed")):
+            return existing._answer_replay(fingerprint)
         if not existing:
             existing = self._record_received(system, envelope, fingerprint)
         if not existing:
             # removed by the vacuum between the search and the insert: the sender tries again
             return 503, self._answer(envelope["id"], "error", reason=_("Received at once twice; send it again."))
         return existing._apply_received(system, envelope)
+
+    def _answer_replay(self, fingerprint):
+        """``(status, answer)`` for an envelope received again: the answer given before, or a conflict (409)
+        when the body differs."""
+        self.ensure_one()
+        if self.fingerprint != fingerprint:
+            return 409, self._answer(
+                self.message_uuid, "error", permanent=True,
+                reason=_("Message %(id)s was received before with a different body.", id=self.message_uuid),
+            )
+        return self.http_status, self.answer
 
     def _keep_refused(self, system, item, message_id, answer):
         """Keep an envelope refused as invalid (422), so that it shows among the incoming messages, when it
@@ -140,11 +146,7 @@ class SyncInboundMessage(models.Model):
         answer["message_id"] = message_uuid
         existing = self.sudo().search([("system_id", "=", system.id), ("message_uuid", "=", message_uuid)])
         if existing:
-            if existing.fingerprint != fingerprint:
-                return 409, self._answer(
-                    message_uuid, "error", permanent=True,
-                    reason=_("Message %(id)s was received before with a different body.", id=message_uuid))
-            return existing.http_status, existing.answer
+            return existing._answer_replay(fingerprint)
         self.env["sync.inbound.message"].flush_model()
         now = fields.Datetime.now()
         self.env.cr.execute(SQL(

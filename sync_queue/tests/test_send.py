@@ -341,6 +341,27 @@ class TestSend(QueueCase):
         self.assertEqual(fresh.state, "cancelled")
         self.assertEqual(len(self.messages(res_id=self.partner.id, system_id=self.system.id, state="pending")), 1)
 
+    def test_bulk_actions_of_the_list(self):
+        self.system.test_outcome = "permanent"
+        second = self.env["res.partner"].create({"name": "Second", "email": "s@example.com"})
+        self._queued()
+        self.send()
+        failed = self.messages(state="failed")
+        self.assertEqual(set(failed.mapped("res_id")), {self.partner.id, second.id})
+
+        def run(xmlid, records):
+            return self.env.ref(xmlid).with_context(active_model="sync.message", active_ids=records.ids).run()
+
+        run("sync_queue.sync_message_action_retry", failed)
+        self.assertEqual(set(failed.mapped("state")), {"retry"})
+        run("sync_queue.sync_message_action_cancel", failed)
+        self.assertEqual(set(failed.mapped("state")), {"cancelled"})
+        second.unlink()
+        # one record is gone: the other is requeued, and the action says which could not be
+        action = run("sync_queue.sync_message_action_requeue", failed)
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertEqual(self.messages(state="pending").mapped("res_id"), [self.partner.id])
+
     def test_requeue_of_a_failed_deletion_queues_the_deletion_again(self):
         self._queued()
         self.send()

@@ -39,6 +39,15 @@ result = {m.record_name: {"uuid": m.uuid, "state": m.state, "error": m.last_erro
 """
 
 
+def envelope_of(setup, record_id, **payload):
+    """A valid envelope of the shop for partner ``record_id`` there, with ``payload``."""
+    return {
+        "id": str(uuid.uuid4()), "type": setup["type"], "operation": "upsert", "source": "shop", "targets": [],
+        "record": {"model": "res.partner", "id": record_id}, "created_at": "2026-11-23T08:00:00Z", "version": 1,
+        "payload": payload,
+    }
+
+
 def post(server, path, body, token):
     return requests.post(f"{server.url}{path}", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
@@ -106,11 +115,7 @@ def test_the_same_envelope_posted_at_once_is_applied_once(make_database, start_s
     db = make_database("replay")
     setup = db.shell(SETUP)
     server = start_server(db)
-    envelope = {
-        "id": str(uuid.uuid4()), "type": setup["type"], "operation": "upsert", "source": "shop", "targets": [],
-        "record": {"model": "res.partner", "id": 4242}, "created_at": "2026-11-23T08:00:00Z", "version": 1,
-        "payload": {"name": "Twice at once", "ref": "TWICE"},
-    }
+    envelope = envelope_of(setup, 4242, name="Twice at once", ref="TWICE")
     responses = concurrently(*[lambda: post(server, "/sync/shop/messages", envelope, setup["token"])] * 6, barrier=True)
     assert {r.status_code for r in responses} == {200}, [r.text for r in responses]
     answers = [r.json() for r in responses]
@@ -129,11 +134,7 @@ def test_an_envelope_that_meets_a_concurrent_update_is_transient_and_its_replay_
     db = make_database("locked")
     setup = db.shell(SETUP)
     server = start_server(db)
-    envelope = {
-        "id": str(uuid.uuid4()), "type": setup["type"], "operation": "upsert", "source": "shop", "targets": [],
-        "record": {"model": "res.partner", "id": 77}, "created_at": "2026-11-23T08:00:00Z", "version": 1,
-        "payload": {"name": "Renamed by the shop", "ref": "Positive"},
-    }
+    envelope = envelope_of(setup, 77, name="Renamed by the shop", ref="Positive")
     holder = psycopg2.connect(host="127.0.0.1", port=db.cluster.port, user="postgres", dbname=db.dbname)
     try:
         holder.cursor().execute("UPDATE res_partner SET comment = 'held' WHERE ref = 'Positive'")
