@@ -45,7 +45,7 @@ class SyncInboundController(http.Controller):
         httprequest = request.httprequest
         try:
             # checked here rather than by the route, so that a wrong method gets the protocol's JSON too
-            if httprequest.method != method:
+            if httprequest.method != method and not (method == "GET" and httprequest.method == "HEAD"):
                 raise InboundError(405, "method_not_allowed", f"use {method} on this path",
                                    headers={"Allow": method})
             system = self._authenticate(code)

@@ -1,5 +1,4 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo import api, fields, models
 
 SEND_CRONS = ("sync_queue.ir_cron_send", "sync_queue.ir_cron_send_2", "sync_queue.ir_cron_send_3",
               "sync_queue.ir_cron_send_4")
@@ -22,15 +21,6 @@ class ResConfigSettings(models.TransientModel):
         string="Keep Incoming Messages (days)", config_parameter="sync_queue.inbound_keep_days", default=7,
         help="Received envelopes are kept this long, so a replay within it is answered and applied once.",
     )
-
-    @api.constrains("sync_send_time_budget", "sync_vacuum_days", "sync_inbound_keep_days")
-    def _check_sync_queue_settings(self):
-        for settings in self:
-            if settings.sync_send_time_budget < 1:
-                raise ValidationError(_("The send time budget must be at least one second."))
-            if settings.sync_vacuum_days < 1 or settings.sync_inbound_keep_days < 1:
-                # 0 would let the vacuum remove what a replay must still find
-                raise ValidationError(_("Finished and incoming messages must be kept at least one day."))
 
     @api.model
     def get_values(self):

@@ -143,6 +143,10 @@ class SyncInboundMessage(models.Model):
             fingerprint = envelope_lib.fingerprint(dict(item, id=message_uuid))
         except (ValueError, TypeError):
             return 422, answer  # no id to keep it by, or not even canonical JSON
+        if message_uuid != message_id.lower():
+            # an id in another spelling ({...}, urn:uuid:, no dashes) is itself what is wrong: a resend that
+            # spells it right must not be answered from this one
+            return 422, answer
         answer["message_id"] = message_uuid
         existing = self.sudo().search([("system_id", "=", system.id), ("message_uuid", "=", message_uuid)])
         if existing:

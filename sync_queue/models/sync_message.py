@@ -44,7 +44,7 @@ CLAIM_WINDOW = 2
 FROZEN_FIELDS = frozenset({"uuid", "system_id", "data_type_id", "model", "res_id", "operation", "envelope"})
 # what the hot paths read of a batch (see fetch() in _claim and _apply_results)
 CLAIM_FIELDS = ["state", "system_id", "data_type_id", "model", "res_id", "operation", "uuid", "create_date",
-                "reference_keys", "deletion_info"]
+                "reference_keys", "deletion_info", "attempt_count"]
 RESULT_FIELDS = ["state", "system_id", "model", "res_id", "operation", "attempt_count", "uuid"]
 
 
@@ -417,7 +417,8 @@ class SyncMessage(models.Model):
     def _settings(self):
         params = self.env["ir.config_parameter"].sudo()
         return {
-            "budget": float(params.get_param("sync_queue.send_time_budget", 60)),
+            # at least a second: a budget of 0 would send nothing, ever
+            "budget": max(float(params.get_param("sync_queue.send_time_budget", 60)), 1.0),
             "lease": int(params.get_param("sync_queue.lease_seconds", 300)),
         }
 
@@ -453,8 +454,12 @@ class SyncMessage(models.Model):
                 alerted._alert_managers()
         except Exception:
             _logger.exception("Alerting the managers failed")
-        # a run that spent its budget leaves work: Odoo runs the cron again at once instead of at its interval
-        self.env["ir.cron"]._notify_progress(done=sent, remaining=int(time.monotonic() >= deadline))
+        if time.monotonic() >= deadline and self.env.context.get("cron_id"):
+            # a run that spent its budget leaves work: its cron is woken again at once rather than at its
+            # interval, in a run of its own (reporting the work as remaining would have Odoo run it again in
+            # the same worker, past the worker's time limit)
+            self.env["ir.cron"].sudo().browse(self.env.context["cron_id"])._trigger()
+        self.env["ir.cron"]._notify_progress(done=sent, remaining=0)
         return sent
 
     def _claim(self, system, settings):
@@ -548,6 +553,7 @@ class SyncMessage(models.Model):
             cr.execute(SQL("SET LOCAL jit = off"))
             # a message left by a dead worker goes first, and alone
             rows = self._claim_rows(cr, system, now, SQL("AND m.recovered"), 1)
+            recovered = bool(rows)
             if not rows:
                 rows = self._claim_rows(cr, system, now, SQL(""), system.batch_size)
             if not rows:
@@ -555,7 +561,15 @@ class SyncMessage(models.Model):
             candidates = env["sync.message"].browse(rows)
             # one narrow query for what claiming reads, instead of every column of the batch
             candidates.fetch(CLAIM_FIELDS)
-            messages = candidates._hold_for_references(now)
+
+            def pull(ids):
+                cr.execute(self._claim_query(list(ids), now, len(ids)))
+                extra = env["sync.message"].browse([row[0] for row in cr.fetchall()])
+                extra.fetch(CLAIM_FIELDS)
+                return extra
+
+            # a recovered message goes alone: nothing is claimed with it
+            messages = candidates._hold_for_references(now, pull=None if recovered else pull)
             if not messages:
                 return [(False, False)]
             lease = now + timedelta(seconds=settings["lease"])
@@ -592,27 +606,29 @@ class SyncMessage(models.Model):
                 ))
         return claimed
 
-    def _hold_for_references(self, now):
+    def _hold_for_references(self, now, pull=None):
         """The messages free to go, referenced records first; the others wait, and say for what.
 
         A message whose document references a record that has a message to the
         same system not yet done waits for it, unless that message goes in the
-        same batch (a cycle of references goes together).
+        same batch.  ``pull(ids)``, when given, claims such messages that are
+        due with the batch (a cycle of references goes together, also when it
+        straddles the end of a batch), once.
         """
         keys = {tuple(key) for message in self for key in (message.reference_keys or [])}
         if not keys:
             return self
         system = self.system_id[:1]
         self.env.cr.execute(SQL(
-            "SELECT id, model, res_id, uuid, state FROM sync_message WHERE system_id = %s AND state NOT IN %s "
-            "AND (model, res_id) IN %s",
-            system.id, NOT_BLOCKING, tuple(keys),
+            "SELECT id, model, res_id, uuid, state, next_attempt_at <= %s FROM sync_message "
+            "WHERE system_id = %s AND state NOT IN %s AND (model, res_id) IN %s",
+            now, system.id, NOT_BLOCKING, tuple(keys),
         ))
         unfinished = {}
-        for message_id, model, res_id, message_uuid, state in self.env.cr.fetchall():
-            unfinished.setdefault((model, res_id), []).append((message_id, message_uuid, state))
+        for message_id, model, res_id, message_uuid, state, due in self.env.cr.fetchall():
+            unfinished.setdefault((model, res_id), []).append((message_id, message_uuid, state, due))
         batch_ids = set(self.ids)
-        free, held = self.browse(), self.browse()
+        blocked = {}
         for message in self:
             blockers = [
                 (key, blocker)
@@ -621,17 +637,29 @@ class SyncMessage(models.Model):
                 if blocker[0] not in batch_ids
             ]
             if blockers:
-                (model, res_id), (_id, blocker_uuid, state) = blockers[0]
-                message.write({
-                    "state": "waiting",
-                    "next_attempt_at": now + timedelta(seconds=HOLD_SECONDS),
-                    "waiting_reason": _("Waits for message %(uuid)s of %(model)s,%(res_id)s (%(state)s), "
-                                        "which its document references.", uuid=blocker_uuid, model=model,
-                                        res_id=res_id, state=state),
-                })
-                held |= message
-            else:
+                blocked[message] = blockers
+        if blocked and pull:
+            due = {blocker[0] for blockers in blocked.values() for _key, blocker in blockers
+                   if blocker[2] in ("pending", "waiting", "retry") and blocker[3]}
+            extra = pull(due) if due else self.browse()
+            if extra:
+                return (self | extra)._hold_for_references(now)
+        free = self.browse()
+        for message in self:
+            if message not in blocked:
                 free |= message
+                continue
+            (model, res_id), (_id, blocker_uuid, state, _due) = blocked[message][0]
+            message.write({
+                # a message never claimed that is not pending keeps its state: "waiting" would put it among the
+                # unsent messages, beside the one a later change of its record may have queued
+                "state": "waiting" if message.state in ("pending", "waiting") or message.attempt_count
+                else message.state,
+                "next_attempt_at": now + timedelta(seconds=HOLD_SECONDS),
+                "waiting_reason": _("Waits for message %(uuid)s of %(model)s,%(res_id)s (%(state)s), "
+                                    "which its document references.", uuid=blocker_uuid, model=model,
+                                    res_id=res_id, state=state),
+            })
         # referenced records go first
         referenced = {key for message in free for key in map(tuple, message.reference_keys or [])}
         return free.sorted(lambda m: ((m.model, m.res_id) not in referenced, m.id))
@@ -985,9 +1013,13 @@ class SyncMessage(models.Model):
     def action_retry(self):
         """Send the frozen envelope again, as soon as possible."""
         messages = self._check_queue_rights()
-        retriable = messages.filtered(lambda m: m.state in ("failed", "retry", "sent", "waiting", "pending"))
-        retriable.write({"state": "retry", "next_attempt_at": fields.Datetime.now(), "recovered": False})
-        if retriable:
+        now = fields.Datetime.now()
+        # never claimed and still to send: due now, and still among the messages later changes merge into
+        unsent = messages.filtered(lambda m: m.state in ("pending", "waiting") and not m.attempt_count)
+        unsent.write({"next_attempt_at": now})
+        retriable = (messages - unsent).filtered(lambda m: m.state in ("failed", "retry", "sent", "waiting"))
+        retriable.write({"state": "retry", "next_attempt_at": now, "recovered": False})
+        if unsent or retriable:
             self._trigger_send()
         return True
 
@@ -1001,35 +1033,52 @@ class SyncMessage(models.Model):
 
     def action_requeue(self):
         """Queue a new message to the same system, built from the record as it is now (a deletion from what it
-        kept of the record); the message it replaces is cancelled unless it is done or being sent."""
+        kept of the record); the message it replaces is cancelled unless it is done or being sent.  A message
+        never claimed yet is built when it goes: it is only made due now."""
         messages = self._check_queue_rights()
-        gone = messages.browse()
+        skipped = messages.browse()
+        now = fields.Datetime.now()
         for message in messages:
+            if message.state in ("pending", "waiting") and not message.attempt_count:
+                message.write({"next_attempt_at": now})
+                continue
             upsert = message.operation == "upsert"
             record = self.env[message.model].browse(message.res_id).exists() if upsert else None
             if upsert and not record:
-                gone |= message
+                skipped |= message
                 continue
-            if message.state not in ("done", "sending"):
-                # first, so that the new message never coalesces into the one it replaces
-                message.write({"state": "cancelled",
-                               "last_error": _("Requeued by %(user)s.", user=self.env.user.name)})
             if upsert:
                 self._queue_records(message.data_type_id, record, "upsert", systems=message.system_id)
             else:
                 self._queue_records(message.data_type_id, self.env[message.model], "delete",
                                     deletion_info={message.res_id: message.deletion_info}, ids=[message.res_id],
                                     systems=message.system_id)
-        if gone != messages:
+            # queued, or merged into a message of the record still to send; not when the system no longer
+            # receives the data type or the record left its company: then the message stays as it is
+            self.flush_model()
+            self.env.cr.execute(SQL(
+                "SELECT 1 FROM sync_message WHERE system_id = %s AND data_type_id = %s AND model = %s AND res_id = %s "
+                "AND operation = %s AND %s LIMIT 1",
+                message.system_id.id, message.data_type_id.id, message.model, message.res_id, message.operation,
+                UNSENT,
+            ))
+            if not self.env.cr.fetchone():
+                skipped |= message
+                continue
+            if message.state not in ("done", "sending"):
+                message.write({"state": "cancelled",
+                               "last_error": _("Requeued by %(user)s.", user=self.env.user.name)})
+        if skipped != messages:
             self._trigger_send()
-        if gone:
+        if skipped:
             return {
                 "type": "ir.actions.client",
                 "tag": "display_notification",
                 "params": {
                     "type": "warning",
-                    "message": _("%(count)s message(s) not requeued: their record no longer exists (%(names)s).",
-                                 count=len(gone), names=", ".join(gone.mapped("display_name")[:5])),
+                    "message": _("%(count)s message(s) not requeued: their record no longer exists, or their system "
+                                 "no longer receives it (%(names)s).",
+                                 count=len(skipped), names=", ".join(skipped.mapped("display_name")[:5])),
                     "next": {"type": "ir.actions.client", "tag": "soft_reload"},
                 },
             }

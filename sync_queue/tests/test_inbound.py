@@ -141,6 +141,11 @@ class TestInbound(HttpCase):
         self.assertEqual(other.status_code, 409)
         self.assertEqual(self.counts(), before)
         self.assertFalse(self.partners("V1"))
+        # an id spelled otherwise is itself what is wrong: not kept, so that a resend spelled right is applied
+        braced = dict(self.envelope("V3"), version=7)
+        braced["id"] = "{" + braced["id"] + "}"
+        self.assertEqual(self.post("/sync/shop/messages", braced).status_code, 422)
+        self.assertEqual(self.counts(), before)
         # without a usable id there is nothing to keep it by: refused, not kept
         no_id = dict(self.envelope("V2"), id="not-a-uuid")
         response = self.post("/sync/shop/messages", no_id)
@@ -157,6 +162,10 @@ class TestInbound(HttpCase):
             self.assertEqual(response.status_code, 405, (method, path))
             self.assertEqual(response.json()["error"]["code"], "method_not_allowed")
             self.assertEqual(response.headers["Allow"], allowed)
+        # HEAD goes where GET does, as monitors use it
+        head = self.opener.head(self.base_url() + "/sync/shop/health", timeout=30,
+                                headers={"Authorization": f"Bearer {self.shop_token}"})
+        self.assertEqual(head.status_code, 200)
         self.assertEqual(self.counts(), before)
 
     def test_refusals_write_nothing(self):
