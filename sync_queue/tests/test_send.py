@@ -511,7 +511,8 @@ class TestSend(QueueCase):
         self.messages(res_id=self.partner.id, state="pending").action_cancel()
         self.assertFalse(self.messages(res_id=self.partner.id, state="pending"))
 
-    def test_reference_order_and_cycles(self):
+    def _company_referenced_by_contacts(self):
+        """A company data type, contacts referencing their company; a company queued."""
         company_type = self.env["sync.data.type"].create({
             "name": "Companies", "library_id": self.library.id,
             "model_id": self.env["ir.model"]._get("res.partner").id, "system_ids": [(6, 0, self.system.ids)],
@@ -523,6 +524,20 @@ class TestSend(QueueCase):
         self.contact_type.action_generate_schema()
         company = self.env["res.partner"].create({"name": "Parent Co", "is_company": True})
         self.queue()
+        return company
+
+    def _cycle_of_references(self):
+        """The messages of a parent and its child, each referencing the other."""
+        self.contact_type.line_ids = [(0, 0, {"line_type": "reference", "value": "parent_id", "name": "parent"}),
+                                      (0, 0, {"line_type": "reference", "value": "child_ids", "name": "children"})]
+        self.contact_type.action_generate_schema()
+        parent = self.env["res.partner"].create({"name": "Parent person"})
+        child = self.env["res.partner"].create({"name": "Child person", "parent_id": parent.id})
+        self.queue()
+        return self.messages(res_id=parent.id) | self.messages(res_id=child.id)
+
+    def test_reference_order_and_cycles(self):
+        company = self._company_referenced_by_contacts()
         company_message = self.messages(res_id=company.id)
         self.system.test_outcome = "transient"
         self.send()
@@ -546,30 +561,14 @@ class TestSend(QueueCase):
 
     def test_a_cycle_straddling_the_end_of_a_batch_goes_together(self):
         self.system.batch_size = 1
-        self.contact_type.line_ids = [(0, 0, {"line_type": "reference", "value": "parent_id", "name": "parent"}),
-                                      (0, 0, {"line_type": "reference", "value": "child_ids", "name": "children"})]
-        self.contact_type.action_generate_schema()
-        parent = self.env["res.partner"].create({"name": "Parent person"})
-        child = self.env["res.partner"].create({"name": "Child person", "parent_id": parent.id})
-        self.queue()
-        messages = self.messages(res_id=parent.id) | self.messages(res_id=child.id)
+        messages = self._cycle_of_references()
         self.send()
         self.assertEqual(messages.mapped("state"), ["done", "done"])
         self.assertEqual(messages.mapped("attempt_count"), [1, 1])
         self.assertEqual(len(set(messages.attempt_ids.mapped("attempted_at"))), 1)
 
     def test_a_held_message_retried_by_hand_never_blocks_its_system(self):
-        company_type = self.env["sync.data.type"].create({
-            "name": "Companies", "library_id": self.library.id,
-            "model_id": self.env["ir.model"]._get("res.partner").id, "system_ids": [(6, 0, self.system.ids)],
-            "domain": "[('is_company', '=', True)]",
-            "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True})],
-        })
-        company_type.action_generate_schema()
-        self.contact_type.line_ids = [(0, 0, {"line_type": "reference", "value": "parent_id", "name": "parent"})]
-        self.contact_type.action_generate_schema()
-        company = self.env["res.partner"].create({"name": "Parent Co", "is_company": True})
-        self.queue()
+        company = self._company_referenced_by_contacts()
         self.system.test_outcome = "transient"
         self.send()
         contact = self.env["res.partner"].create({"name": "Child", "parent_id": company.id})
@@ -593,14 +592,8 @@ class TestSend(QueueCase):
         self.assertEqual(held.state, "done")
 
     def test_a_cycle_goes_together(self):
-        self.contact_type.line_ids = [(0, 0, {"line_type": "reference", "value": "parent_id", "name": "parent"}),
-                                      (0, 0, {"line_type": "reference", "value": "child_ids", "name": "children"})]
-        self.contact_type.action_generate_schema()
-        parent = self.env["res.partner"].create({"name": "Parent person"})
-        child = self.env["res.partner"].create({"name": "Child person", "parent_id": parent.id})
-        self.queue()
-        messages = self.messages(res_id=parent.id) | self.messages(res_id=child.id)
-        self.assertEqual(messages[0].reference_keys, [["res.partner", child.id]])
+        messages = self._cycle_of_references()
+        self.assertEqual(messages[0].reference_keys, [["res.partner", messages[1].res_id]])
         self.send()
         self.assertEqual(messages.mapped("state"), ["done", "done"])
         # in one batch, neither held back: one attempt each, stored together
