@@ -138,11 +138,13 @@ class SyncInboundMessage(models.Model):
     def _keep_refused(self, system, item, message_id, answer):
         """Keep an envelope refused as invalid (422), so that it shows among the incoming messages, when it
         has an id to keep it by; a replay gets the same answer, another body with that id a 409."""
+        if not message_id:
+            return 422, answer  # no id to keep it by
         try:
-            message_uuid = str(uuid.UUID(message_id)) if message_id else None
+            message_uuid = str(uuid.UUID(message_id))
             fingerprint = envelope_lib.fingerprint(dict(item, id=message_uuid))
         except (ValueError, TypeError):
-            return 422, answer  # no id to keep it by, or not even canonical JSON
+            return 422, answer  # not a UUID, or not even canonical JSON
         if message_uuid != message_id.lower():
             # an id in another spelling ({...}, urn:uuid:, no dashes) is itself what is wrong: a resend that
             # spells it right must not be answered from this one

@@ -15,7 +15,6 @@ from odoo.addons.sync_base.lib import envelope as envelope_lib
 from odoo.addons.sync_base.lib.results import ACCEPTED, ACKNOWLEDGED, PERMANENT, TransportResult
 
 from ..lib.backoff import next_attempt
-from .sync_system import SEND_LOCK
 
 _logger = logging.getLogger(__name__)
 
@@ -32,8 +31,6 @@ STATES = [
 FINAL_STATES = ("done", "failed", "cancelled")
 # earlier messages in these states no longer hold a later one back
 NOT_BLOCKING = ("done", "failed", "cancelled")
-# a message never claimed yet, which later changes of its record coalesce into (sync_message_unsent_uniq)
-UNSENT = SQL("state IN ('pending', 'waiting') AND attempt_count = 0")
 # a message held back by a reference is looked at again after this many seconds
 HOLD_SECONDS = 5
 # storing a delivered batch's results is retried this many times (about 40 s when the database is gone)
@@ -46,6 +43,16 @@ FROZEN_FIELDS = frozenset({"uuid", "system_id", "data_type_id", "model", "res_id
 CLAIM_FIELDS = ["state", "system_id", "data_type_id", "model", "res_id", "operation", "uuid", "create_date",
                 "reference_keys", "deletion_info", "attempt_count"]
 RESULT_FIELDS = ["state", "system_id", "model", "res_id", "operation", "attempt_count", "uuid"]
+
+
+def unsent(alias=None):
+    """The condition of a message never claimed yet, which later changes of its record coalesce into
+    (``sync_message_unsent_uniq``); its columns prefixed with ``alias`` when given."""
+    prefix = SQL("%s.", SQL.identifier(alias)) if alias else SQL("")
+    return SQL("%(p)sstate IN ('pending', 'waiting') AND %(p)sattempt_count = 0", p=prefix)
+
+
+UNSENT = unsent()
 
 
 class SyncMessage(models.Model):
@@ -120,11 +127,11 @@ class SyncMessage(models.Model):
         if row and "attempt_count" not in row[0]:
             self.env.cr.execute(SQL("DROP INDEX sync_message_unsent_uniq"))
         self.env.cr.execute(SQL(
-            "UPDATE sync_message m SET state = 'cancelled' WHERE %(unsent)s "
-            "AND EXISTS (SELECT 1 FROM sync_message o WHERE o.state IN ('pending', 'waiting') AND o.attempt_count = 0 "
+            "UPDATE sync_message m SET state = 'cancelled' WHERE %(m_unsent)s "
+            "AND EXISTS (SELECT 1 FROM sync_message o WHERE %(o_unsent)s "
             "AND o.system_id = m.system_id AND o.data_type_id = m.data_type_id AND o.model = m.model "
             "AND o.res_id = m.res_id AND o.operation = m.operation AND o.id < m.id)",
-            unsent=SQL("m.state IN ('pending', 'waiting') AND m.attempt_count = 0"),
+            m_unsent=unsent("m"), o_unsent=unsent("o"),
         ))
         self.env.cr.execute(SQL(
             "CREATE UNIQUE INDEX IF NOT EXISTS sync_message_unsent_uniq ON sync_message "
@@ -437,8 +444,7 @@ class SyncMessage(models.Model):
             if time.monotonic() >= deadline:
                 break
             # one worker per system at a time; the lock ends with this cron's transaction
-            self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", SEND_LOCK, system.id))
-            if not self.env.cr.fetchone()[0]:
+            if not system._lock_sending():
                 continue
             try:
                 with self.env.cr.savepoint():
@@ -1036,39 +1042,33 @@ class SyncMessage(models.Model):
         kept of the record); the message it replaces is cancelled unless it is done or being sent.  A message
         never claimed yet is built when it goes: it is only made due now."""
         messages = self._check_queue_rights()
-        skipped = messages.browse()
-        now = fields.Datetime.now()
-        for message in messages:
-            if message.state in ("pending", "waiting") and not message.attempt_count:
-                message.write({"next_attempt_at": now})
-                continue
-            upsert = message.operation == "upsert"
-            record = self.env[message.model].browse(message.res_id).exists() if upsert else None
-            if upsert and not record:
-                skipped |= message
-                continue
-            if upsert:
-                self._queue_records(message.data_type_id, record, "upsert", systems=message.system_id)
+        unsent = messages.filtered(lambda m: m.state in ("pending", "waiting") and not m.attempt_count)
+        unsent.write({"next_attempt_at": fields.Datetime.now()})
+        replaced, skipped = messages.browse(), messages.browse()
+        # one queueing per data type, system and operation, not one per message
+        for (data_type, system, operation), group in (messages - unsent).grouped(
+                lambda m: (m.data_type_id, m.system_id, m.operation)).items():
+            Model = self.env[data_type.model_name]
+            if operation == "upsert":
+                records = Model.browse(group.mapped("res_id")).exists()
+                self._queue_records(data_type, records, "upsert", systems=system)
             else:
-                self._queue_records(message.data_type_id, self.env[message.model], "delete",
-                                    deletion_info={message.res_id: message.deletion_info}, ids=[message.res_id],
-                                    systems=message.system_id)
-            # queued, or merged into a message of the record still to send; not when the system no longer
-            # receives the data type or the record left its company: then the message stays as it is
+                self._queue_records(data_type, Model, "delete", ids=group.mapped("res_id"), systems=system,
+                                    deletion_info={m.res_id: m.deletion_info for m in group})
+            # queued, or merged into a message of the record still to send; not when the record is gone, the
+            # system no longer receives the data type or the record left its company: those stay as they are
             self.flush_model()
             self.env.cr.execute(SQL(
-                "SELECT 1 FROM sync_message WHERE system_id = %s AND data_type_id = %s AND model = %s AND res_id = %s "
-                "AND operation = %s AND %s LIMIT 1",
-                message.system_id.id, message.data_type_id.id, message.model, message.res_id, message.operation,
-                UNSENT,
+                "SELECT res_id FROM sync_message WHERE system_id = %s AND data_type_id = %s AND model = %s "
+                "AND res_id = ANY(%s) AND operation = %s AND %s",
+                system.id, data_type.id, data_type.model_name, group.mapped("res_id"), operation, UNSENT,
             ))
-            if not self.env.cr.fetchone():
-                skipped |= message
-                continue
-            if message.state not in ("done", "sending"):
-                message.write({"state": "cancelled",
-                               "last_error": _("Requeued by %(user)s.", user=self.env.user.name)})
-        if skipped != messages:
+            queued = {row[0] for row in self.env.cr.fetchall()}
+            replaced |= group.filtered(lambda m, queued=queued: m.res_id in queued)
+            skipped |= group.filtered(lambda m, queued=queued: m.res_id not in queued)
+        replaced.filtered(lambda m: m.state not in ("done", "sending")).write(
+            {"state": "cancelled", "last_error": _("Requeued by %(user)s.", user=self.env.user.name)})
+        if unsent or replaced:
             self._trigger_send()
         if skipped:
             return {

@@ -175,12 +175,18 @@ class SyncSystem(models.Model):
                                 "warning")
         messages = self.env["sync.message"].sudo()
         messages.flush_model()
-        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", SEND_LOCK, system.id))
-        if not self.env.cr.fetchone()[0]:
+        if not system._lock_sending():
             return self._notify(_("A scheduler is sending to %(name)s right now.", name=system.name), "info")
         settings = messages._settings()
         sent = messages._send_system(system, settings, time.monotonic() + min(settings["budget"], SEND_NOW_BUDGET))
         return self._notify(_("%(count)s message(s) sent to %(name)s.", count=sent, name=system.name), "success")
+
+    def _lock_sending(self):
+        """Take the lock of this system's sender, held until the transaction ends; False when another sender
+        (a scheduler, or a user's Send Now) holds it.  One sender per system at a time."""
+        self.ensure_one()
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", SEND_LOCK, self.id))
+        return self.env.cr.fetchone()[0]
 
     def _notify(self, message, kind):
         return {

@@ -146,6 +146,13 @@ class TestInbound(HttpCase):
         braced["id"] = "{" + braced["id"] + "}"
         self.assertEqual(self.post("/sync/shop/messages", braced).status_code, 422)
         self.assertEqual(self.counts(), before)
+        # without an id at all: refused, not kept
+        no_key = self.envelope("V4")
+        del no_key["id"]
+        response = self.post("/sync/shop/messages", no_key)
+        self.assertEqual((response.status_code, response.json()["message_id"]), (422, None))
+        self.assertIn("id", response.json()["reason"])
+        self.assertEqual(self.counts(), before)
         # without a usable id there is nothing to keep it by: refused, not kept
         no_id = dict(self.envelope("V2"), id="not-a-uuid")
         response = self.post("/sync/shop/messages", no_id)
