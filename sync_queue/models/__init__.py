@@ -5,6 +5,9 @@ from . import sync_data_type
 from . import sync_mapping_line
 from . import sync_condition
 from . import sync_message
+from . import sync_message_queue
+from . import sync_message_claim
+from . import sync_message_send
 from . import sync_message_attempt
 from . import sync_response
 from . import sync_inbound_message

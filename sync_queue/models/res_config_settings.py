@@ -1,7 +1,6 @@
 from odoo import api, fields, models
 
-SEND_CRONS = ("sync_queue.ir_cron_send", "sync_queue.ir_cron_send_2", "sync_queue.ir_cron_send_3",
-              "sync_queue.ir_cron_send_4")
+from ..lib.states import SEND_CRONS
 
 
 class ResConfigSettings(models.TransientModel):

@@ -6,10 +6,10 @@ from odoo.exceptions import AccessError, ValidationError
 
 from odoo.addons.sync_mapping.lib.template import TemplateError, paths
 
+from ..lib import states
+
 SYNC_NOW_NAME = "Synchronize now"
 SYNC_NOW_CODE = "action = env['sync.message']._action_sync_now(records)"
-CREATE_TRIGGERS = ("on_create", "on_create_or_write", "interval")
-WRITE_TRIGGERS = ("on_write", "on_create_or_write", "interval")
 
 
 def _domain_fields(domain_text):
@@ -64,8 +64,8 @@ class SyncDataType(models.Model):
         for data_type in self.sudo().search([("enabled", "=", True), ("trigger", "!=", "manual")]):
             spec = entry(data_type.model_name)
             spec["self"] = True
-            spec["create"] |= data_type.trigger in CREATE_TRIGGERS
-            spec["write"] |= data_type.trigger in WRITE_TRIGGERS
+            spec["create"] |= data_type.trigger in states.CREATE_TRIGGERS
+            spec["write"] |= data_type.trigger in states.WRITE_TRIGGERS
             spec["unlink"] |= data_type.sync_deletion or data_type.on_leave == "delete"
             watched = data_type._watched_fields()
             if watched is None:

@@ -7,9 +7,9 @@ from odoo.tools import SQL
 
 from odoo.addons.sync_base.lib.envelope import CODE_RE
 
+from ..lib import states
 from ..lib.inbound import DEFAULT_MAX_BYTES, parse_relay_sources
 
-PENDING_STATES = ("pending", "waiting", "retry")
 # the advisory lock key of a system's sender: one sender per system, scheduler or user
 SEND_LOCK = 4242
 # seconds a user's Send Now may spend in a request; the schedulers send the rest
@@ -103,7 +103,7 @@ class SyncSystem(models.Model):
             stats[system_id]["counts"][state] = count
         cr.execute(SQL(
             "SELECT system_id, min(create_date) FROM sync_message WHERE system_id = ANY(%s) AND state IN %s "
-            "GROUP BY 1", self.ids, PENDING_STATES,
+            "GROUP BY 1", self.ids, states.DUE,
         ))
         for system_id, oldest in cr.fetchall():
             stats[system_id]["oldest_pending_age_s"] = max((now - oldest).total_seconds(), 0)
@@ -128,7 +128,7 @@ class SyncSystem(models.Model):
         for system in self:
             data = stats.get(system.id) or {"counts": {}}
             counts = data["counts"]
-            system.queue_pending_count = sum(counts.get(s, 0) for s in PENDING_STATES)
+            system.queue_pending_count = sum(counts.get(s, 0) for s in states.DUE)
             system.queue_sent_count = counts.get("sent", 0) + counts.get("sending", 0)
             system.queue_new_count = counts.get("pending", 0)
             system.queue_waiting_count = counts.get("waiting", 0)
@@ -154,7 +154,7 @@ class SyncSystem(models.Model):
         return action
 
     def action_view_pending_messages(self):
-        return self._action_messages(list(PENDING_STATES))
+        return self._action_messages(list(states.DUE))
 
     def action_view_failed_messages(self):
         return self._action_messages(["failed"])

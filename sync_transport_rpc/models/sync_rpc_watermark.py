@@ -329,15 +329,8 @@ class SyncRpcWatermark(models.Model):
         if not bindings:
             return set()
         by_res_id = {binding.res_id: int(binding.remote_ref) for binding in bindings}
-        self.env.flush_all()
-        self.env.cr.execute(SQL(
-            "SELECT res_id FROM sync_message WHERE system_id = %(system)s AND model = %(model)s "
-            "AND res_id = ANY(%(ids)s) AND state IN ('pending', 'waiting', 'sending', 'retry') "
-            "UNION SELECT res_id FROM sync_change WHERE model = %(model)s AND res_id = ANY(%(ids)s) "
-            "AND NOT (%(system_text)s = ANY(string_to_array(coalesce(origin_system_ids, ''), ',')))",
-            system=system.id, model=model, ids=list(by_res_id), system_text=str(system.id),
-        ))
-        return {by_res_id[row[0]] for row in self.env.cr.fetchall()}
+        changed = self.env["sync.message"]._records_with_unsent_changes(system, model, list(by_res_id))
+        return {by_res_id[res_id] for res_id in changed}
 
     @api.model
     def _convert(self, remote_type, value):

@@ -1,0 +1,278 @@
+"""The send queue, part 2: claiming due messages under a lease, in order, and freezing their envelopes."""
+
+import logging
+import time
+from datetime import datetime, timedelta
+
+import psycopg2.errors
+
+from odoo import _, fields, models
+from odoo.tools import SQL
+
+from odoo.addons.sync_base.lib import envelope as envelope_lib
+
+from ..lib import states
+from .sync_message import CLAIM_FIELDS, CLAIM_WINDOW, HOLD_SECONDS
+
+# one logger for the whole model, whichever file a method lives in: operators set its level by that name
+_logger = logging.getLogger(__name__.rpartition("_")[0])
+
+class SyncMessageClaim(models.Model):
+    _inherit = "sync.message"
+
+    def _claim(self, system, settings):
+        """Claim a batch of due messages in a separate, committed transaction; return ``[(id, envelope)]``.
+
+        Row locks that skip locked rows: two workers never claim one message.
+        A message left by a dead worker (``recovered``) is claimed alone.  A
+        claim that meets a concurrent update (an acknowledgement of a row it
+        looked at) starts again from a fresh snapshot.
+        """
+        for attempt in range(3):
+            try:
+                return self._claim_batch(system, settings)
+            except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected):
+                _logger.info("Claiming for %s met a concurrent update; again (%s)", system.code, attempt + 1)
+                time.sleep(0.05 * (attempt + 1))
+        return []
+
+    def _claim_window(self, system, now, extra, size, after):
+        """Up to ``size`` due messages of ``system`` after ``after`` (a ``(next_attempt_at, id)`` pair), in due
+        order: ``[(id, next_attempt_at)]``, not locked.
+
+        A plain top-N on ``sync_message_due_idx``: the scan stops after the
+        window whatever the statistics say, so a claim costs the same on a
+        backlog of 100,000 messages as on an empty queue.
+        """
+        after_at, after_id = after or (datetime.min, 0)
+        return SQL(
+            """
+            SELECT m.id, m.next_attempt_at FROM sync_message m
+             WHERE m.system_id = %(system)s
+               AND m.state IN %(due)s
+               AND m.next_attempt_at <= %(now)s
+               AND (m.next_attempt_at, m.id) > (%(after_at)s, %(after_id)s)
+               %(extra)s
+             ORDER BY m.next_attempt_at, m.id
+             LIMIT %(size)s
+            """,
+            system=system.id, now=now, extra=extra, size=size, after_at=after_at, after_id=after_id, due=states.DUE,
+        )
+
+    def _claim_query(self, ids, now, limit):
+        """Of the candidates ``ids``, those that may go now, locked, skipping those another worker holds."""
+        return SQL(
+            """
+            SELECT m.id FROM sync_message m
+             WHERE m.id = ANY(%(ids)s)
+               AND m.state IN %(due)s
+               AND m.next_attempt_at <= %(now)s
+               -- the first unfinished message of its record: one index lookup per candidate
+               AND m.id = (
+                    SELECT e.id FROM sync_message e
+                     WHERE e.system_id = m.system_id AND e.model = m.model AND e.res_id = m.res_id
+                       AND e.state NOT IN %(free)s
+                     ORDER BY e.id LIMIT 1)
+             ORDER BY m.next_attempt_at, m.id
+             LIMIT %(limit)s
+             FOR UPDATE OF m SKIP LOCKED
+            """,
+            ids=ids, now=now, free=states.FINAL, limit=limit, due=states.DUE,
+        )
+
+    def _claim_rows(self, cr, system, now, extra, limit):
+        """Ids of up to ``limit`` messages of ``system`` free to go, locked, in due order.
+
+        Candidates are read a window at a time; later messages of records whose
+        earlier message is not finished are passed over, and the next window
+        is read until enough are found or no due message is left.
+        """
+        ids, after = [], None
+        size = limit * CLAIM_WINDOW
+        while len(ids) < limit:
+            cr.execute(self._claim_window(system, now, extra, size, after))
+            window = cr.fetchall()
+            if not window:
+                break
+            cr.execute(self._claim_query([row[0] for row in window], now, limit - len(ids)))
+            ids += [row[0] for row in cr.fetchall()]
+            if len(window) < size:
+                break
+            after = (window[-1][1], window[-1][0])
+        return ids
+
+    def _claim_batch(self, system, settings):
+        # the cursor's context manager commits the claim when the block ends
+        with self.env.registry.cursor() as cr:
+            env = self.env(cr=cr)
+            now = fields.Datetime.now()
+            # the scan stops after a batch, but the planner prices the whole backlog: on a large one it would
+            # JIT-compile the query, which costs ten times the claim itself
+            cr.execute(SQL("SET LOCAL jit = off"))
+            # a message left by a dead worker goes first, and alone
+            rows = self._claim_rows(cr, system, now, SQL("AND m.recovered"), 1)
+            recovered = bool(rows)
+            if not rows:
+                rows = self._claim_rows(cr, system, now, SQL(""), system.batch_size)
+            if not rows:
+                return []
+            candidates = env["sync.message"].browse(rows)
+            # one narrow query for what claiming reads, instead of every column of the batch
+            candidates.fetch(CLAIM_FIELDS)
+
+            def pull(ids):
+                cr.execute(self._claim_query(list(ids), now, len(ids)))
+                extra = env["sync.message"].browse([row[0] for row in cr.fetchall()])
+                extra.fetch(CLAIM_FIELDS)
+                return extra
+
+            # a recovered message goes alone: nothing is claimed with it
+            messages = candidates._hold_for_references(now, pull=None if recovered else pull)
+            if not messages:
+                return [(False, False)]
+            lease = now + timedelta(seconds=settings["lease"])
+            env.flush_all()
+            cr.execute(SQL(
+                "UPDATE sync_message SET state = 'sending', lease_until = %s, "
+                "attempt_count = COALESCE(attempt_count, 0) + 1, waiting_reason = NULL, write_date = %s "
+                "WHERE id = ANY(%s)",
+                lease, now, messages.ids,
+            ))
+            claimed_ids = messages.ids
+        # Envelopes are built after the claim is committed: a record whose serialization never ends (a code
+        # line that loops, a string that fills the memory) kills its worker with its batch under a lease, and
+        # each of them is then recovered and claimed alone, so that record fails alone after its attempts.
+        return self._freeze_claimed(claimed_ids) or [(False, False)]
+
+    def _freeze_claimed(self, ids):
+        """Build and store the envelopes of the claimed messages ``ids`` that have none yet, in a transaction
+        of their own; return ``[(id, envelope)]`` of those that can go, the others failed with the reason."""
+        with self.env.registry.cursor() as cr:
+            messages = self.with_env(self.env(cr=cr)).browse(ids)
+            messages.fetch(CLAIM_FIELDS)
+            frozen = messages._freeze_envelopes()
+            ready = messages.filtered(lambda m: m.state != "failed")
+            claimed = [(message.id, frozen.get(message.id) or message.envelope) for message in ready]
+            messages.env.flush_all()
+            if frozen:
+                # "m.id = ANY" besides the join: the rows are found by their key whatever the statistics say
+                # (taken on a queue nearly empty, they lead the planner to scan the whole table for each batch)
+                cr.execute(SQL(
+                    "UPDATE sync_message m SET envelope = v.envelope FROM unnest(%s::int[], %s::text[]) "
+                    "AS v(id, envelope) WHERE m.id = v.id AND m.id = ANY(%s) AND m.envelope IS NULL",
+                    list(frozen), list(frozen.values()), list(frozen),
+                ))
+        return claimed
+
+    def _hold_for_references(self, now, pull=None):
+        """The messages free to go, referenced records first; the others wait, and say for what.
+
+        A message whose document references a record that has a message to the
+        same system not yet done waits for it, unless that message goes in the
+        same batch.  ``pull(ids)``, when given, claims such messages that are
+        due with the batch (a cycle of references goes together, also when it
+        straddles the end of a batch), once.
+        """
+        keys = {tuple(key) for message in self for key in (message.reference_keys or [])}
+        if not keys:
+            return self
+        system = self.system_id[:1]
+        self.env.cr.execute(SQL(
+            "SELECT id, model, res_id, uuid, state, next_attempt_at <= %s FROM sync_message "
+            "WHERE system_id = %s AND state NOT IN %s AND (model, res_id) IN %s",
+            now, system.id, states.FINAL, tuple(keys),
+        ))
+        unfinished = {}
+        for message_id, model, res_id, message_uuid, state, due in self.env.cr.fetchall():
+            unfinished.setdefault((model, res_id), []).append((message_id, message_uuid, state, due))
+        batch_ids = set(self.ids)
+        blocked = {}
+        for message in self:
+            blockers = [
+                (key, blocker)
+                for key in map(tuple, message.reference_keys or [])
+                for blocker in unfinished.get(key, [])
+                if blocker[0] not in batch_ids
+            ]
+            if blockers:
+                blocked[message] = blockers
+        if blocked and pull:
+            due = {blocker[0] for blockers in blocked.values() for _key, blocker in blockers
+                   if blocker[2] in states.DUE and blocker[3]}
+            extra = pull(due) if due else self.browse()
+            if extra:
+                return (self | extra)._hold_for_references(now)
+        free = self.browse()
+        for message in self:
+            if message not in blocked:
+                free |= message
+                continue
+            (model, res_id), (_id, blocker_uuid, state, _due) = blocked[message][0]
+            message.write({
+                # a message never claimed that is not pending keeps its state: "waiting" would put it among the
+                # unsent messages, beside the one a later change of its record may have queued
+                "state": "waiting" if message.state in states.UNSENT or message.attempt_count
+                else message.state,
+                "next_attempt_at": now + timedelta(seconds=HOLD_SECONDS),
+                "waiting_reason": _("Waits for message %(uuid)s of %(model)s,%(res_id)s (%(state)s), "
+                                    "which its document references.", uuid=blocker_uuid, model=model,
+                                    res_id=res_id, state=state),
+            })
+        # referenced records go first
+        referenced = {key for message in free for key in map(tuple, message.reference_keys or [])}
+        return free.sorted(lambda m: ((m.model, m.res_id) not in referenced, m.id))
+
+    def _freeze_envelopes(self):
+        """Build the envelopes of messages that have none yet: ``{message id: envelope text}``, for the
+        claim to store.  A record that cannot be serialized fails alone."""
+        source = self.env["sync.system"]._get_own_code()
+        todo = self.filtered(lambda m: not m.envelope)
+        frozen = {}
+        for (data_type, system), messages in todo.grouped(lambda m: (m.data_type_id, m.system_id)).items():
+            targets = system._get_targets()
+            upserts = messages.filtered(lambda m: m.operation == "upsert")
+            records = self.env[data_type.model_name].sudo().browse(upserts.mapped("res_id")).exists()
+            documents = {}
+            try:
+                with self.env.cr.savepoint():
+                    for record, document, error in data_type.sudo()._serialize_collect(records, system):
+                        documents[record.id] = (document, error)
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                raise  # the messages stay claimed: recovered when their lease ends
+            except Exception as exc:
+                # an error of the whole data type (its schema, its depth): its messages fail with the reason,
+                # the other data types and systems go on
+                _logger.exception("Serializing %s for %s failed", data_type.display_name, system.code)
+                reason = _("%(data_type)s cannot be serialized: %(error)s", data_type=data_type.display_name,
+                           error=exc)
+                for message in upserts:
+                    message.write({"state": "failed", "last_error": reason})
+                    message._log_attempt("permanent", reason, 0.0)
+                messages -= upserts
+            for message in messages:
+                if message.operation == "delete":
+                    payload = self._deletion_payload(message, system)
+                else:
+                    document, error = documents.get(message.res_id, (None, None))
+                    if error or document is None:
+                        reason = error.args[0] if error else _("The record no longer exists or left the company.")
+                        message.write({"state": "failed", "last_error": reason})
+                        message._log_attempt("permanent", reason, 0.0)
+                        continue
+                    payload = document
+                envelope = envelope_lib.build(
+                    data_type.message_type or data_type.model_name.replace(".", "_"), message.operation, source,
+                    targets, message.model, message.res_id, payload, message_id=message.uuid,
+                    created_at=message.create_date,
+                )
+                frozen[message.id] = envelope_lib.dumps(envelope)
+        return frozen
+
+    def _deletion_payload(self, message, system):
+        binding = self.env["sync.binding"].sudo().search(
+            [("system_id", "=", system.id), ("model", "=", message.model), ("res_id", "=", message.res_id)], limit=1)
+        payload = dict(message.deletion_info or {})
+        if binding:
+            payload["ref"] = binding.remote_ref
+        return payload
+

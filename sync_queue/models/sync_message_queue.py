@@ -1,0 +1,303 @@
+"""The send queue, part 1: captured changes become messages (coalesced, routed, ordered)."""
+
+import json
+import logging
+import uuid
+
+import psycopg2
+
+from odoo import _, api, fields, models
+from odoo.tools import SQL
+
+from ..lib import states
+from .sync_message import UNSENT
+
+# one logger for the whole model, whichever file a method lives in: operators set its level by that name
+_logger = logging.getLogger(__name__.rpartition("_")[0])
+
+class SyncMessageQueue(models.Model):
+    _inherit = "sync.message"
+
+    # ------------------------------------------------------------------
+    # Queueing
+    # ------------------------------------------------------------------
+    @api.model
+    def _queue_records(self, data_type, records, operation, deletion_info=None, origin_system=None, ids=None,
+                       systems=None):
+        """Queue messages of ``records`` (or of the deleted ``ids``) for each target system of ``data_type``
+        (only those among ``systems`` when given), except the systems in ``origin_system`` (those the change
+        came from).
+
+        Coalesces with a message of the same record, system and operation that
+        has not been sent yet, and supersedes earlier failed ones.  Returns the
+        number of new messages.
+        """
+        data_type = data_type.sudo()
+        ids = list(ids if ids is not None else records.ids)
+        if not ids:
+            return 0
+        only = systems
+        systems = data_type.system_ids.filtered(
+            lambda s: s.active and s not in (origin_system or ()) and (only is None or s in only))
+        if not systems:
+            return 0
+        names = self._record_names(records) if records else {}
+        self.flush_model()
+        self.env.cr.execute(SQL(
+            "SELECT system_id, res_id FROM sync_message WHERE data_type_id = %s AND model = %s AND res_id = ANY(%s) "
+            "AND operation = %s AND %s AND system_id = ANY(%s)",
+            data_type.id, data_type.model_name, ids, operation, UNSENT, systems.ids,
+        ))
+        existing = set(self.env.cr.fetchall())
+        next_at = data_type._next_interval_at() if data_type.trigger == "interval" else None
+        references = data_type._reference_keys(records) if records and operation == "upsert" else {}
+        vals_list = []
+        for system in systems:
+            reachable = set(ids)
+            if records and system.company_id and "company_id" in records._fields:
+                reachable = set(data_type._filter_company(records.sudo(), system).ids)
+            for res_id in ids:
+                if (system.id, res_id) in existing or res_id not in reachable:
+                    continue
+                vals_list.append({
+                    "system_id": system.id,
+                    "data_type_id": data_type.id,
+                    "model": data_type.model_name,
+                    "res_id": res_id,
+                    "record_name": names.get(res_id, False),
+                    "operation": operation,
+                    "deletion_info": (deletion_info or {}).get(res_id),
+                    "reference_keys": references.get(res_id) or False,
+                    "next_attempt_at": next_at,
+                })
+        if not vals_list:
+            return 0
+        self.env.cr.execute(SQL(
+            "UPDATE sync_message SET state = 'cancelled', last_error = %s WHERE data_type_id = %s AND model = %s "
+            "AND res_id = ANY(%s) AND state = 'failed' AND system_id = ANY(%s)",
+            _("Superseded by a later message of the same record."), data_type.id, data_type.model_name, ids,
+            systems.ids,
+        ))
+        return self._insert_messages(vals_list)
+
+    @api.model
+    def _records_with_unsent_changes(self, system, model, res_ids):
+        """Of the records ``res_ids`` of ``model``, those with changes still to send to ``system``: an
+        unfinished message to it, or a captured change not queued yet that did not come from it.
+
+        The documented way for other addons to ask the queue (a pull lets such local changes win, for now);
+        returns a set of ids.
+        """
+        if not res_ids:
+            return set()
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            "SELECT res_id FROM sync_message WHERE system_id = %(system)s AND model = %(model)s "
+            "AND res_id = ANY(%(ids)s) AND state IN %(open)s "
+            "UNION SELECT res_id FROM sync_change WHERE model = %(model)s AND res_id = ANY(%(ids)s) "
+            "AND NOT (%(system_text)s = ANY(string_to_array(coalesce(origin_system_ids, ''), ',')))",
+            system=system.id, model=model, ids=list(res_ids), system_text=str(system.id), open=states.OPEN,
+        ))
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    @api.model
+    def _record_names(self, records):
+        """``{id: label}`` shown on the messages of ``records``: a stored name read in one query where the model
+        has one (``complete_name``, else its ``_rec_name``), computing ``display_name`` only where it has not."""
+        records = records.sudo()
+        for fname in ("complete_name", records._rec_name):
+            field = records._fields.get(fname or "")
+            if field and field.store and field.type == "char" and not field.translate:
+                records.fetch([fname])  # that column only, not every column of the records
+                return dict(zip(records.ids, records.mapped(fname), strict=True))
+        return {record.id: record.display_name for record in records}
+
+    @api.model
+    def _insert_messages(self, vals_list):
+        """Insert new messages in one statement: queueing a large backlog through the ORM's ``create`` costs
+        more than serializing and sending it.
+
+        Override to give fields added by an extension their values: only the
+        columns below are written, the other columns are left NULL.  ``state``
+        defaults to ``pending``.  Returns how many were inserted: a message
+        that another transaction queued meanwhile is not inserted twice.
+        """
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        companies = {
+            system.id: system.company_id.id or None
+            for system in self.env["sync.system"].sudo().browse({vals["system_id"] for vals in vals_list})
+        }
+
+        def column(key, cast=None):
+            values = [vals.get(key) or None for vals in vals_list]
+            return [cast(value) if value is not None else None for value in values] if cast else values
+
+        self.env.cr.execute(SQL(
+            """
+            INSERT INTO sync_message (uuid, system_id, company_id, data_type_id, model, res_id, record_name,
+                                      operation, deletion_info, reference_keys, next_attempt_at, state,
+                                      waiting_reason, last_error, attempt_count, create_uid, create_date, write_uid,
+                                      write_date)
+            SELECT v.uuid, v.system_id, v.company_id, v.data_type_id, v.model, v.res_id, v.record_name,
+                   v.operation, v.deletion_info::jsonb, v.reference_keys::jsonb, coalesce(v.next_attempt_at, %(now)s),
+                   -- behind an unfinished message of the same record to the same system: waiting, saying for what
+                   CASE WHEN v.state IS NOT NULL THEN v.state WHEN b.uuid IS NOT NULL THEN 'waiting' ELSE 'pending' END,
+                   CASE WHEN v.state IS NULL AND b.uuid IS NOT NULL THEN replace(%(hold)s, '{uuid}', b.uuid) END,
+                   v.last_error, 0, %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM unnest(%(uuids)s::varchar[], %(systems)s::int[], %(companies)s::int[], %(data_types)s::int[],
+                          %(models)s::varchar[], %(res_ids)s::int[], %(names)s::varchar[], %(operations)s::varchar[],
+                          %(deletion_info)s::text[], %(reference_keys)s::text[], %(next_at)s::timestamp[],
+                          %(states)s::varchar[], %(errors)s::text[])
+                AS v(uuid, system_id, company_id, data_type_id, model, res_id, record_name, operation,
+                     deletion_info, reference_keys, next_attempt_at, state, last_error)
+              LEFT JOIN LATERAL (
+                    SELECT e.uuid FROM sync_message e
+                     WHERE e.system_id = v.system_id AND e.model = v.model AND e.res_id = v.res_id
+                       AND e.state NOT IN %(free)s
+                     ORDER BY e.id LIMIT 1) b ON true
+            -- a record queued for a system by two transactions at once is one message (sync_message_unsent_uniq)
+            ON CONFLICT (system_id, data_type_id, model, res_id, operation) WHERE %(unsent)s DO NOTHING
+            """,
+            uid=uid, now=now, free=states.FINAL, unsent=UNSENT,
+            hold=_("Waits for message {uuid}, an earlier message of the same record to the same system."),
+            uuids=[str(uuid.uuid4()) for _vals in vals_list],
+            systems=column("system_id"),
+            companies=[companies[vals["system_id"]] for vals in vals_list],
+            data_types=column("data_type_id"),
+            models=column("model"),
+            res_ids=column("res_id"),
+            names=column("record_name"),
+            operations=column("operation"),
+            deletion_info=column("deletion_info", json.dumps),
+            reference_keys=column("reference_keys", json.dumps),
+            next_at=column("next_attempt_at"),
+            states=column("state"),
+            errors=column("last_error"),
+        ))
+        inserted = self.env.cr.rowcount
+        self.invalidate_model()
+        return inserted
+
+    @api.model
+    def _cron_create_queue(self, limit=500):
+        """Turn captured changes into messages, ``limit`` at a time.
+
+        Each call reports its progress, so Odoo's cron runs it again at once,
+        with a commit in between, while changes remain; the send scheduler is
+        triggered after each call that queued something, so a second cron
+        worker sends the first messages while the rest are being queued.
+        """
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute(SQL(
+            "DELETE FROM sync_change WHERE id IN (SELECT id FROM sync_change ORDER BY id LIMIT %s "
+            "FOR UPDATE SKIP LOCKED) RETURNING id, model, res_id, operation, payload, origin_system_ids",
+            limit,
+        ))
+        rows = sorted(cr.fetchall())
+        if rows and self._process_changes(rows):
+            self._trigger_send()
+        cr.execute(SQL("SELECT count(*) FROM sync_change"))
+        remaining = cr.fetchone()[0]
+        self.env["ir.cron"]._notify_progress(done=len(rows), remaining=remaining)
+
+    def _process_changes(self, rows):
+        """Queue the messages of captured change ``rows``; return how many messages were queued."""
+        # the last operation of a record wins: an update after a creation is a creation
+        by_record = {}
+        for _id, model, res_id, operation, payload, origin in rows:
+            previous = by_record.get((model, res_id))
+            if previous and previous[0] == "create" and operation == "write":
+                operation = "create"
+            if previous:
+                # a system is spared only when every change came from it: a local edit goes everywhere
+                common = set((previous[2] or "").split(",")) & set((origin or "").split(",")) - {""}
+                origin = ",".join(sorted(common)) or None
+            by_record[(model, res_id)] = (operation, payload, origin)
+        groups = {}
+        for (model, res_id), (operation, payload, origin) in by_record.items():
+            groups.setdefault((model, operation, origin), []).append((res_id, payload))
+        DataTypes = self.env["sync.data.type"].sudo()
+        queued = 0
+        for (model, operation, origin), items in groups.items():
+            if model not in self.env:
+                continue
+            origin_system = self.env["sync.system"].browse([int(i) for i in origin.split(",")]) if origin else None
+            for data_type in DataTypes.search([("model_name", "=", model), ("enabled", "=", True),
+                                               ("trigger", "!=", "manual")]):
+                try:
+                    with self.env.cr.savepoint():
+                        queued += self._queue_change(data_type, operation, items, origin_system)
+                except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                    # a serialization failure, a deadlock, a lost connection: the whole run rolls back, which
+                    # puts the changes it took back into sync_change for the next run
+                    raise
+                except Exception as exc:
+                    _logger.exception("Queueing %s changes of %s failed", model, data_type.display_name)
+                    queued += self._queue_failed(data_type, operation, items, origin_system, exc)
+        return queued
+
+    def _queue_failed(self, data_type, operation, items, origin_system, error):
+        """Record changes that could not be queued as failed messages, with the reason: a committed change is
+        never dropped, and *Retry* tries it again once the cause is mended."""
+        systems = data_type.system_ids.filtered(lambda s: s.active and s not in (origin_system or ()))
+        reason = _("This change could not be queued: %(error)s", error=error)
+        vals_list = [{
+            "system_id": system.id, "data_type_id": data_type.id, "model": data_type.model_name, "res_id": res_id,
+            "operation": "delete" if operation == "unlink" else "upsert", "state": "failed", "last_error": reason,
+            "deletion_info": (payload or {}).get(str(data_type.id)) if operation == "unlink" else None,
+        } for system in systems for res_id, payload in items]
+        return self._insert_messages(vals_list) if vals_list else 0
+
+    def _queue_change(self, data_type, operation, items, origin_system):
+        """Queue what ``items`` (``[(res_id, payload)]``) of one operation mean for ``data_type``; return how many
+        messages were queued."""
+        ids = [res_id for res_id, _payload in items]
+        if operation == "unlink":
+            if not data_type.sync_deletion:
+                return 0
+            info = {res_id: (payload or {}).get(str(data_type.id)) for res_id, payload in items}
+            return self._queue_deletions(data_type, ids, info, origin_system)
+        if operation == "create" and data_type.trigger not in ("on_create", "on_create_or_write", "interval"):
+            return 0
+        if operation == "write" and data_type.trigger not in ("on_write", "on_create_or_write", "interval"):
+            return 0
+        records = self.env[data_type.model_name].sudo().browse(ids).exists()
+        matching = data_type._filter_matching(records)
+        queued = self._queue_records(data_type, matching, "upsert", origin_system=origin_system)
+        leaving = records - matching
+        if leaving and data_type.on_leave == "delete":
+            queued += self._queue_leaving(data_type, leaving, origin_system)
+        return queued
+
+    def _queue_deletions(self, data_type, ids, info, origin_system):
+        """Queue deletions, except for records that never left: nothing was sent, nothing is sent."""
+        self.env.cr.execute(SQL(
+            "SELECT DISTINCT res_id FROM sync_message WHERE data_type_id = %s AND model = %s AND res_id = ANY(%s) "
+            "AND envelope IS NOT NULL", data_type.id, data_type.model_name, ids,
+        ))
+        sent = {row[0] for row in self.env.cr.fetchall()}
+        bound = set(self.env["sync.binding"].sudo().search(
+            [("model", "=", data_type.model_name), ("res_id", "in", ids)]).mapped("res_id"))
+        # unsent upserts of deleted records are moot
+        self.env.cr.execute(SQL(
+            "UPDATE sync_message SET state = 'cancelled', last_error = %s WHERE data_type_id = %s AND model = %s "
+            "AND res_id = ANY(%s) AND state IN %s AND operation = 'upsert'",
+            _("The record was deleted."), data_type.id, data_type.model_name, ids, states.DUE,
+        ))
+        known = [res_id for res_id in ids if res_id in sent or res_id in bound]
+        return self._queue_records(data_type, self.env[data_type.model_name], "delete", deletion_info=info,
+                                   origin_system=origin_system, ids=known)
+
+    def _queue_leaving(self, data_type, records, origin_system):
+        bound = self.env["sync.binding"].sudo().search(
+            [("model", "=", data_type.model_name), ("res_id", "in", records.ids),
+             ("system_id", "in", data_type.system_ids.ids)])
+        bound_ids = set(bound.mapped("res_id"))
+        leaving = records.filtered(lambda r: r.id in bound_ids)
+        if not leaving:
+            return 0
+        return self._queue_records(data_type, leaving, "delete", deletion_info=data_type._primary_values(leaving),
+                                   origin_system=origin_system)
+
