@@ -5,7 +5,7 @@ import jsonschema
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..lib.fastschema import compile_schema
+from ..lib.fastschema import DEFAULT_VALIDATOR, compile_validator, iter_errors
 from .sync_library import check_slug
 
 # Validators are compiled once per schema text and process, since compiling
@@ -22,10 +22,7 @@ def get_validator(schema_text):
     """``(jsonschema validator, fast predicate or None)`` for ``schema_text``, compiled once (cached)."""
     compiled = _VALIDATORS.get(schema_text)
     if compiled is None:
-        schema = json.loads(schema_text)
-        cls = jsonschema.validators.validator_for(schema)
-        validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
-        compiled = (validator, compile_schema(schema, validator.format_checker))
+        compiled = compile_validator(json.loads(schema_text))
         if len(_VALIDATORS) >= _VALIDATORS_MAX:
             _VALIDATORS.clear()
         _VALIDATORS[schema_text] = compiled
@@ -93,7 +90,7 @@ class SyncSchema(models.Model):
             ) from None
         if not isinstance(document, dict):
             raise ValidationError(_("The schema %(name)s must be a JSON object.", name=self.name))
-        cls = jsonschema.validators.validator_for(document)
+        cls = jsonschema.validators.validator_for(document, default=DEFAULT_VALIDATOR)
         try:
             cls.check_schema(document)
         except jsonschema.SchemaError as exc:
@@ -118,9 +115,7 @@ class SyncSchema(models.Model):
         """The validation errors of ``document``, as ``[(path, message)]`` (empty when valid)."""
         self.ensure_one()
         validator, fast = get_validator(self.schema)
-        if fast is not None and fast(document):
-            return []
-        errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+        errors = sorted(iter_errors(validator, fast, document), key=lambda e: list(map(str, e.absolute_path)))
         return [(error_path(error), error.message) for error in errors]
 
     def action_view_data_types(self):
