@@ -11,17 +11,28 @@ from odoo.tools import SQL
 
 from odoo.addons.sync_base.lib import envelope as envelope_lib
 
+from ..lib import claim as claim_lib
 from ..lib import states
 from .sync_message import CLAIM_FIELDS, CLAIM_WINDOW, HOLD_SECONDS
 
 # one logger for the whole model, whichever file a method lives in: operators set its level by that name
 _logger = logging.getLogger(__name__.rpartition("_")[0])
 
+class Claimed(list):
+    """``[(id, envelope)]`` of a claimed batch; ``held_back`` when there was more to look at than went: every
+    due message looked at waits for another, or some failed while their envelope was built."""
+
+    def __init__(self, items=(), held_back=False):
+        super().__init__(items)
+        self.held_back = held_back and not self
+
+
 class SyncMessageClaim(models.Model):
     _inherit = "sync.message"
 
     def _claim(self, system, settings):
-        """Claim a batch of due messages in a separate, committed transaction; return ``[(id, envelope)]``.
+        """Claim a batch of due messages in a separate, committed transaction; return a :class:`Claimed`
+        ``[(id, envelope)]``, empty with ``held_back`` set when every due message looked at must wait.
 
         Row locks that skip locked rows: two workers never claim one message.
         A message left by a dead worker (``recovered``) is claimed alone.  A
@@ -34,7 +45,7 @@ class SyncMessageClaim(models.Model):
             except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected):
                 _logger.info("Claiming for %s met a concurrent update; again (%s)", system.code, attempt + 1)
                 time.sleep(0.05 * (attempt + 1))
-        return []
+        return Claimed()
 
     def _claim_window(self, system, now, extra, size, after):
         """Up to ``size`` due messages of ``system`` after ``after`` (a ``(next_attempt_at, id)`` pair), in due
@@ -115,7 +126,7 @@ class SyncMessageClaim(models.Model):
             if not rows:
                 rows = self._claim_rows(cr, system, now, SQL(""), system.batch_size)
             if not rows:
-                return []
+                return Claimed()
             candidates = env["sync.message"].browse(rows)
             # one narrow query for what claiming reads, instead of every column of the batch
             candidates.fetch(CLAIM_FIELDS)
@@ -129,7 +140,7 @@ class SyncMessageClaim(models.Model):
             # a recovered message goes alone: nothing is claimed with it
             messages = candidates._hold_for_references(now, pull=None if recovered else pull)
             if not messages:
-                return [(False, False)]
+                return Claimed(held_back=True)
             lease = now + timedelta(seconds=settings["lease"])
             env.flush_all()
             cr.execute(SQL(
@@ -139,10 +150,13 @@ class SyncMessageClaim(models.Model):
                 lease, now, messages.ids,
             ))
             claimed_ids = messages.ids
+        # from the commit of the claim on, this worker keeps the batch's lease alive while it works on it
+        if settings.get("lease_keeper"):
+            settings["lease_keeper"].hold(claimed_ids)
         # Envelopes are built after the claim is committed: a record whose serialization never ends (a code
         # line that loops, a string that fills the memory) kills its worker with its batch under a lease, and
         # each of them is then recovered and claimed alone, so that record fails alone after its attempts.
-        return self._freeze_claimed(claimed_ids) or [(False, False)]
+        return Claimed(self._freeze_claimed(claimed_ids), held_back=True)
 
     def _freeze_claimed(self, ids):
         """Build and store the envelopes of the claimed messages ``ids`` that have none yet, in a transaction
@@ -171,56 +185,41 @@ class SyncMessageClaim(models.Model):
         same system not yet done waits for it, unless that message goes in the
         same batch.  ``pull(ids)``, when given, claims such messages that are
         due with the batch (a cycle of references goes together, also when it
-        straddles the end of a batch), once.
+        straddles the end of a batch), once.  The rules are
+        :mod:`..lib.claim`'s; this method reads their rows and writes the holds.
         """
-        keys = {tuple(key) for message in self for key in (message.reference_keys or [])}
+        candidates = self._claim_candidates()
+        keys = claim_lib.referenced_keys(candidates)
         if not keys:
             return self
-        system = self.system_id[:1]
         self.env.cr.execute(SQL(
-            "SELECT id, model, res_id, uuid, state, next_attempt_at <= %s FROM sync_message "
+            "SELECT model, res_id, id, uuid, state, next_attempt_at <= %s FROM sync_message "
             "WHERE system_id = %s AND state NOT IN %s AND (model, res_id) IN %s",
-            now, system.id, states.FINAL, tuple(keys),
+            now, self.system_id[:1].id, states.FINAL, tuple(keys),
         ))
         unfinished = {}
-        for message_id, model, res_id, message_uuid, state, due in self.env.cr.fetchall():
-            unfinished.setdefault((model, res_id), []).append((message_id, message_uuid, state, due))
-        batch_ids = set(self.ids)
-        blocked = {}
-        for message in self:
-            blockers = [
-                (key, blocker)
-                for key in map(tuple, message.reference_keys or [])
-                for blocker in unfinished.get(key, [])
-                if blocker[0] not in batch_ids
-            ]
-            if blockers:
-                blocked[message] = blockers
-        if blocked and pull:
-            due = {blocker[0] for blockers in blocked.values() for _key, blocker in blockers
-                   if blocker[2] in states.DUE and blocker[3]}
-            extra = pull(due) if due else self.browse()
+        for model, res_id, *row in self.env.cr.fetchall():
+            unfinished.setdefault((model, res_id), []).append(claim_lib.Unfinished(*row))
+        held = claim_lib.holds(candidates, unfinished)
+        if held and pull:
+            extra = pull(due) if (due := claim_lib.to_pull(held)) else self.browse()
             if extra:
                 return (self | extra)._hold_for_references(now)
-        free = self.browse()
-        for message in self:
-            if message not in blocked:
-                free |= message
-                continue
-            (model, res_id), (_id, blocker_uuid, state, _due) = blocked[message][0]
+        for message in self.browse(list(held)):
+            (model, res_id), blocker = held[message.id][0]
             message.write({
-                # a message never claimed that is not pending keeps its state: "waiting" would put it among the
-                # unsent messages, beside the one a later change of its record may have queued
-                "state": "waiting" if message.state in states.UNSENT or message.attempt_count
-                else message.state,
+                "state": claim_lib.held_state(message.state, message.attempt_count),
                 "next_attempt_at": now + timedelta(seconds=HOLD_SECONDS),
                 "waiting_reason": _("Waits for message %(uuid)s of %(model)s,%(res_id)s (%(state)s), "
-                                    "which its document references.", uuid=blocker_uuid, model=model,
-                                    res_id=res_id, state=state),
+                                    "which its document references.", uuid=blocker.uuid, model=model,
+                                    res_id=res_id, state=blocker.state),
             })
-        # referenced records go first
-        referenced = {key for message in free for key in map(tuple, message.reference_keys or [])}
-        return free.sorted(lambda m: ((m.model, m.res_id) not in referenced, m.id))
+        return self.browse(claim_lib.send_order([c for c in candidates if c.id not in held]))
+
+    def _claim_candidates(self):
+        """The messages as the claim's decisions see them: plain rows, no records."""
+        return [claim_lib.Candidate(m.id, m.model, m.res_id, [tuple(k) for k in (m.reference_keys or [])],
+                                    m.state, m.attempt_count) for m in self]
 
     def _freeze_envelopes(self):
         """Build the envelopes of messages that have none yet: ``{message id: envelope text}``, for the

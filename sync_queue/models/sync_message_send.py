@@ -3,6 +3,7 @@
 import concurrent.futures
 import json
 import logging
+import threading
 import time
 
 import psycopg2.errors
@@ -17,6 +18,64 @@ from .sync_message import RESULT_FIELDS, STORE_ATTEMPTS
 
 # one logger for the whole model, whichever file a method lives in: operators set its level by that name
 _logger = logging.getLogger(__name__.rpartition("_")[0])
+
+class LeaseKeeper:
+    """Keeps the lease of the batches a sender works on alive, from a thread with a cursor of its own.
+
+    A batch whose envelopes take long to build or whose transport call
+    outlives the lease (a slow receiver, several calls each up to the
+    system's timeout) would otherwise be recovered by ``ir_cron_resend`` and
+    sent a second time by another worker while the first is still on it.
+    Every third of the lease, the leases of the held messages still
+    ``sending`` are moved a lease further, for at most ``max_hold`` seconds a
+    batch: a worker that hangs for good loses its batch as before.  The
+    thread touches the database only when a batch lasts longer than a third
+    of the lease.  A worker that dies takes the thread with it.
+    """
+
+    def __init__(self, registry, lease, max_hold):
+        self.registry, self.lease, self.max_hold = registry, lease, max_hold
+        self.held = {}  # message id: when it was held (monotonic)
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = None
+
+    def hold(self, ids):
+        """Keep the lease of the claimed messages ``ids`` until :meth:`release`."""
+        with self.lock:
+            now = time.monotonic()
+            self.held.update(dict.fromkeys(ids, now))
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name="sync-lease", daemon=True)
+                self.thread.start()
+
+    def release(self, ids):
+        """The results of ``ids`` are stored: their lease no longer matters."""
+        with self.lock:
+            for message_id in ids:
+                self.held.pop(message_id, None)
+
+    def stop(self):
+        self.stopped.set()
+
+    def _run(self):
+        while not self.stopped.wait(max(self.lease / 3, 0.2)):
+            with self.lock:
+                limit = time.monotonic() - self.max_hold
+                ids = [message_id for message_id, since in self.held.items() if since > limit]
+            if ids:
+                self._extend(ids)
+
+    def _extend(self, ids):
+        try:
+            with self.registry.cursor() as cr:
+                cr.execute(SQL(
+                    "UPDATE sync_message SET lease_until = (now() AT TIME ZONE 'UTC') + make_interval(secs => %s) "
+                    "WHERE id = ANY(%s) AND state = 'sending'", self.lease, ids,
+                ))
+        except Exception:
+            _logger.warning("Extending the lease of %s messages failed", len(ids), exc_info=True)
+
 
 class SyncMessageSend(models.Model):
     _inherit = "sync.message"
@@ -81,52 +140,58 @@ class SyncMessageSend(models.Model):
         """
         sent = 0
         in_flight = None
+        keeper = LeaseKeeper(self.env.registry, settings["lease"], settings["budget"] + settings["lease"])
+        settings = dict(settings, lease_keeper=keeper)
         with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sync-send") as pool:
             try:
                 while time.monotonic() < deadline:
-                    count, in_flight_next = self._send_batch(system, settings, pool)
+                    count, held_back, in_flight_next = self._send_batch(system, settings, pool)
                     # the new batch is tracked before the previous one is stored: never dropped if that raises
                     previous, in_flight = in_flight, in_flight_next
                     if previous:
-                        self._finish_in_flight(system, previous)
-                    if not count:
+                        self._finish_in_flight(system, previous, keeper)
+                    if not count and not held_back:
                         break
-                    sent += max(count, 0)
+                    sent += count
             finally:
                 if in_flight:
-                    self._finish_in_flight(system, in_flight)
+                    self._finish_in_flight(system, in_flight, keeper)
+                keeper.stop()
         return sent
 
     def _send_batch(self, system, settings, pool=None):
-        """Claim and send a batch; ``(count, in flight)``: ``in flight`` is ``(ids, future, started)`` when the
-        delivery runs in ``pool``, its results to be stored by :meth:`_finish_in_flight`."""
+        """Claim and send a batch; ``(count, held back, in flight)``: ``held back`` when nothing went but there
+        is more to look at; ``in flight`` is ``(ids, future, started)`` when the delivery runs in ``pool``, its
+        results to be stored by :meth:`_finish_in_flight`."""
         # raw SQL and a separate cursor follow: pending ORM writes go first
         self.env.flush_all()
         claimed = self._claim(system, settings)
-        if claimed == [(False, False)]:
-            return -1, None  # everything looked at is held back: look further
         if not claimed:
-            return 0, None
+            return 0, claimed.held_back, None
         ids = [message_id for message_id, _e in claimed]
         envelopes = [json.loads(envelope) for _id, envelope in claimed]
         started = time.monotonic()
         try:
             deliver = system._send_envelopes_deferred(envelopes) if pool else None
             if deliver:
-                return len(claimed), (ids, pool.submit(deliver), started)
+                return len(claimed), False, (ids, pool.submit(deliver), started)
             results = system._send_envelopes(envelopes)
         except Exception as exc:  # noqa: BLE001 - a failing transport fails its batch, never the scheduler
             results = self._failed_batch(system, exc, len(envelopes))
         self._store_results(ids, results, time.monotonic() - started)
-        return len(claimed), None
+        if settings.get("lease_keeper"):
+            settings["lease_keeper"].release(ids)
+        return len(claimed), False, None
 
-    def _finish_in_flight(self, system, in_flight):
+    def _finish_in_flight(self, system, in_flight, keeper=None):
         ids, future, started = in_flight
         try:
             results = future.result()
         except Exception as exc:  # noqa: BLE001 - a failing transport fails its batch, never the scheduler
             results = self._failed_batch(system, exc, len(ids))
         self._store_results(ids, results, time.monotonic() - started)
+        if keeper:
+            keeper.release(ids)
 
     def _failed_batch(self, system, exc, count):
         _logger.info("Transport of %s failed: %s", system.code, exc)
