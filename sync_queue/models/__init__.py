@@ -9,6 +9,7 @@ from . import sync_message_queue
 from . import sync_message_claim
 from . import sync_message_send
 from . import sync_message_attempt
+from . import sync_message_lookup
 from . import sync_response
 from . import sync_inbound_message
 from . import sync_system

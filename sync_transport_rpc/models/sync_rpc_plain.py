@@ -22,15 +22,33 @@ class SyncRpcPlain(models.AbstractModel):
 
     @api.model
     def _prepare_plain(self, system, client, envelopes):
-        """Look up what the batch needs here; return what applies it on the remote without the database."""
+        """Look up what the batch needs here; return what applies it on the remote without the database.
+
+        Each envelope is applied with the data type its message was made by
+        (asked of the queue by the envelope's id, ``sync.message._data_types_of``):
+        two data types sharing a schema send the same message type, so the type
+        names a data type only for an envelope the queue did not make, and only
+        when a single data type of ``system`` sends it.
+        """
         results = [None] * len(envelopes)
         own_code = self.env["sync.system"]._get_own_code()
-        groups, data_types = {}, {}
+        made_by = self.env["sync.message"]._data_types_of(system, [envelope.get("id") for envelope in envelopes])
+        groups, by_type = {}, {}
         for index, envelope in enumerate(envelopes):
-            # one lookup per message type of the batch, not per envelope
-            if envelope["type"] not in data_types:
-                data_types[envelope["type"]] = self._data_type(system, envelope["type"])
-            data_type = data_types[envelope["type"]]
+            data_type = made_by.get(envelope.get("id"))
+            if data_type is None:
+                # one lookup per message type of the batch, not per envelope
+                if envelope["type"] not in by_type:
+                    by_type[envelope["type"]] = self._data_types_by_type(system, envelope["type"])
+                candidates = by_type[envelope["type"]]
+                if len(candidates) > 1:
+                    results[index] = TransportResult.permanent(_(
+                        "Envelope %(id)s is no message of %(system)s, and several of its data types send messages "
+                        "of type %(type)s (%(data_types)s): which one applies it cannot be told.",
+                        id=envelope.get("id"), system=system.code, type=envelope["type"],
+                        data_types=", ".join(candidates.mapped("display_name"))))
+                    continue
+                data_type = candidates
             if not data_type:
                 results[index] = TransportResult.permanent(
                     _("No data type of %(system)s sends messages of type %(type)s.", system=system.code,
@@ -57,6 +75,7 @@ class SyncRpcPlain(models.AbstractModel):
         return deliver
 
     @api.model
-    def _data_type(self, system, message_type):
+    def _data_types_by_type(self, system, message_type):
+        """The data types of ``system`` that send ``message_type``: for an envelope the queue did not make."""
         return self.env["sync.data.type"].sudo().search(
-            [("message_type", "=", message_type), ("system_ids", "in", system.ids)], limit=1)
+            [("message_type", "=", message_type), ("system_ids", "in", system.ids)])

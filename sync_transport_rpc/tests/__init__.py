@@ -1,2 +1,3 @@
 from . import test_transport_rpc
 from . import test_pull
+from . import test_shared_schema
