@@ -9,8 +9,8 @@ import psycopg2
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
-from ..lib import states
-from .sync_message import UNSENT
+from ..lib import decisions, states
+from .sync_message import UNSENT, unsent
 
 # one logger for the whole model, whichever file a method lives in: operators set its level by that name
 _logger = logging.getLogger(__name__.rpartition("_")[0])
@@ -28,9 +28,12 @@ class SyncMessageQueue(models.Model):
         (only those among ``systems`` when given), except the systems in ``origin_system`` (those the change
         came from).
 
-        Coalesces with a message of the same record, system and operation that
-        has not been sent yet, and supersedes earlier failed ones.  Returns the
-        number of new messages.
+        An upsert goes to the systems of the record's company; a deletion only
+        to the systems that may hold the record (:meth:`_deletion_targets`).
+        A record with a message of the same system and operation not sent yet
+        gets no second one, but that message's ordering (``reference_keys``)
+        and label are refreshed; earlier failed messages are superseded.
+        Returns the number of new messages.
         """
         data_type = data_type.sudo()
         ids = list(ids if ids is not None else records.ids)
@@ -44,32 +47,38 @@ class SyncMessageQueue(models.Model):
         names = self._record_names(records) if records else {}
         self.flush_model()
         self.env.cr.execute(SQL(
-            "SELECT system_id, res_id FROM sync_message WHERE data_type_id = %s AND model = %s AND res_id = ANY(%s) "
-            "AND operation = %s AND %s AND system_id = ANY(%s)",
+            "SELECT system_id, res_id, id, reference_keys, record_name FROM sync_message WHERE data_type_id = %s "
+            "AND model = %s AND res_id = ANY(%s) AND operation = %s AND %s AND system_id = ANY(%s)",
             data_type.id, data_type.model_name, ids, operation, UNSENT, systems.ids,
         ))
-        existing = set(self.env.cr.fetchall())
+        existing = {(system_id, res_id): (message_id, keys, name)
+                    for system_id, res_id, message_id, keys, name in self.env.cr.fetchall()}
         next_at = data_type._next_interval_at() if data_type.trigger == "interval" else None
         references = data_type._reference_keys(records) if records and operation == "upsert" else {}
-        vals_list = []
-        for system in systems:
-            reachable = set(ids)
-            if records and system.company_id and "company_id" in records._fields:
-                reachable = set(data_type._filter_company(records.sudo(), system).ids)
-            for res_id in ids:
-                if (system.id, res_id) in existing or res_id not in reachable:
-                    continue
-                vals_list.append({
-                    "system_id": system.id,
-                    "data_type_id": data_type.id,
-                    "model": data_type.model_name,
-                    "res_id": res_id,
-                    "record_name": names.get(res_id, False),
-                    "operation": operation,
-                    "deletion_info": (deletion_info or {}).get(res_id),
-                    "reference_keys": references.get(res_id) or False,
-                    "next_attempt_at": next_at,
-                })
+        if operation == "delete":
+            targets = self._deletion_targets(data_type, records, ids, systems)
+        else:
+            targets = {}
+            for system in systems:
+                reachable = ids
+                if records and system.company_id and "company_id" in records._fields:
+                    allowed = set(data_type._filter_company(records.sudo(), system).ids)
+                    reachable = [res_id for res_id in ids if res_id in allowed]
+                targets[system.id] = reachable
+        vals_list = [{
+            "system_id": system_id,
+            "data_type_id": data_type.id,
+            "model": data_type.model_name,
+            "res_id": res_id,
+            "record_name": names.get(res_id, False),
+            "operation": operation,
+            "deletion_info": (deletion_info or {}).get(res_id),
+            "reference_keys": references.get(res_id) or False,
+            "next_attempt_at": next_at,
+        } for system_id, res_ids in targets.items() for res_id in res_ids]
+        vals_list, refresh = decisions.coalesce(vals_list, existing)
+        if refresh:
+            self._refresh_unsent(refresh, existing)
         if not vals_list:
             return 0
         self.env.cr.execute(SQL(
@@ -79,6 +88,49 @@ class SyncMessageQueue(models.Model):
             systems.ids,
         ))
         return self._insert_messages(vals_list)
+
+    def _deletion_targets(self, data_type, records, ids, systems):
+        """``{system id: [res_id]}``: where the deletion of the records ``ids`` of ``data_type`` goes among
+        ``systems``: where they may be (a binding, an upsert that may have been delivered, also one claimed
+        and still in flight), within the system's company (:func:`..lib.decisions.deletion_targets`).
+
+        ``records``: those of ``ids`` that still exist (a record leaving the
+        data type), whose company is known."""
+        # by any data type of the model, as a binding is: the system holds the record, whichever document
+        # brought it there
+        self.env.cr.execute(SQL(
+            "SELECT system_id, res_id, operation, state, attempt_count, envelope IS NOT NULL FROM sync_message "
+            "WHERE system_id = ANY(%s) AND model = %s AND res_id = ANY(%s) AND operation = 'upsert' "
+            "AND attempt_count > 0",
+            systems.ids, data_type.model_name, ids,
+        ))
+        messages = self.env.cr.fetchall()
+        bindings = [(binding.system_id.id, binding.res_id) for binding in self.env["sync.binding"].sudo().search(
+            [("model", "=", data_type.model_name), ("res_id", "in", ids), ("system_id", "in", systems.ids)])]
+        companies = {}
+        if records and "company_id" in records._fields:
+            companies = {record.id: record.company_id.id or None
+                         for record in records.sudo().with_context(active_test=False)}
+        return decisions.deletion_targets(ids, [(system.id, system.company_id.id or None) for system in systems],
+                                          bindings, messages, companies)
+
+    def _refresh_unsent(self, refresh, existing):
+        """Write what :func:`..lib.decisions.coalesce` refreshes on messages not sent yet, in one statement;
+        a message claimed meanwhile is left as it is (its document was built from the record as it was)."""
+        by_id = {message_id: (keys, name) for message_id, keys, name in existing.values()}
+        rows = []
+        for message_id, changes in refresh:
+            keys, name = by_id[message_id]
+            keys = changes.get("reference_keys", keys)
+            rows.append((message_id, json.dumps(keys) if keys else None, changes.get("record_name", name) or None))
+        self.env.cr.execute(SQL(
+            "UPDATE sync_message m SET reference_keys = v.keys::jsonb, record_name = v.name, write_date = %s "
+            "FROM unnest(%s::int[], %s::text[], %s::varchar[]) AS v(id, keys, name) "
+            "WHERE m.id = v.id AND m.id = ANY(%s) AND %s",
+            fields.Datetime.now(), [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows],
+            [row[0] for row in rows], unsent("m"),
+        ))
+        self.invalidate_model(["reference_keys", "record_name", "write_date"])
 
     @api.model
     def _records_with_unsent_changes(self, system, model, res_ids):
@@ -243,11 +295,17 @@ class SyncMessageQueue(models.Model):
         never dropped, and *Retry* tries it again once the cause is mended."""
         systems = data_type.system_ids.filtered(lambda s: s.active and s not in (origin_system or ()))
         reason = _("This change could not be queued: %(error)s", error=error)
+        ids = [res_id for res_id, _payload in items]
+        if operation == "unlink":
+            # a deletion, even a failed one that Retry would send, only goes where its record may be
+            targets = self._deletion_targets(data_type, self.env[data_type.model_name], ids, systems)
+        else:
+            targets = {system.id: ids for system in systems}
         vals_list = [{
-            "system_id": system.id, "data_type_id": data_type.id, "model": data_type.model_name, "res_id": res_id,
+            "system_id": system_id, "data_type_id": data_type.id, "model": data_type.model_name, "res_id": res_id,
             "operation": "delete" if operation == "unlink" else "upsert", "state": "failed", "last_error": reason,
             "deletion_info": (payload or {}).get(str(data_type.id)) if operation == "unlink" else None,
-        } for system in systems for res_id, payload in items]
+        } for system_id, routed in targets.items() for res_id, payload in items if res_id in routed]
         return self._insert_messages(vals_list) if vals_list else 0
 
     def _queue_change(self, data_type, operation, items, origin_system):
@@ -272,32 +330,22 @@ class SyncMessageQueue(models.Model):
         return queued
 
     def _queue_deletions(self, data_type, ids, info, origin_system):
-        """Queue deletions, except for records that never left: nothing was sent, nothing is sent."""
-        self.env.cr.execute(SQL(
-            "SELECT DISTINCT res_id FROM sync_message WHERE data_type_id = %s AND model = %s AND res_id = ANY(%s) "
-            "AND envelope IS NOT NULL", data_type.id, data_type.model_name, ids,
-        ))
-        sent = {row[0] for row in self.env.cr.fetchall()}
-        bound = set(self.env["sync.binding"].sudo().search(
-            [("model", "=", data_type.model_name), ("res_id", "in", ids)]).mapped("res_id"))
-        # unsent upserts of deleted records are moot
+        """Queue the deletions of the deleted records ``ids`` where they may have gone (see
+        :meth:`_deletion_targets`): a system that never got a record gets no deletion of it."""
+        # unsent upserts of deleted records are moot; one that may have left is cancelled too, and its deletion,
+        # queued below, follows it
+        self.flush_model()
         self.env.cr.execute(SQL(
             "UPDATE sync_message SET state = 'cancelled', last_error = %s WHERE data_type_id = %s AND model = %s "
             "AND res_id = ANY(%s) AND state IN %s AND operation = 'upsert'",
             _("The record was deleted."), data_type.id, data_type.model_name, ids, states.DUE,
         ))
-        known = [res_id for res_id in ids if res_id in sent or res_id in bound]
+        self.invalidate_model(["state", "last_error"])
         return self._queue_records(data_type, self.env[data_type.model_name], "delete", deletion_info=info,
-                                   origin_system=origin_system, ids=known)
+                                   origin_system=origin_system, ids=ids)
 
     def _queue_leaving(self, data_type, records, origin_system):
-        bound = self.env["sync.binding"].sudo().search(
-            [("model", "=", data_type.model_name), ("res_id", "in", records.ids),
-             ("system_id", "in", data_type.system_ids.ids)])
-        bound_ids = set(bound.mapped("res_id"))
-        leaving = records.filtered(lambda r: r.id in bound_ids)
-        if not leaving:
-            return 0
-        return self._queue_records(data_type, leaving, "delete", deletion_info=data_type._primary_values(leaving),
+        """Queue deletions of ``records`` that stopped matching ``data_type`` (``on_leave``), where they may
+        have gone, as for a deleted record."""
+        return self._queue_records(data_type, records, "delete", deletion_info=data_type._primary_values(records),
                                    origin_system=origin_system)
-

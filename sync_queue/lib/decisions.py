@@ -1,0 +1,102 @@
+"""The queue's decisions as plain functions over plain rows, tested without Odoo (``tests/pure``).
+
+The models read the rows (SQL, ORM) and write what these functions decide;
+nothing here imports odoo.
+"""
+
+from . import states
+
+# ---------------------------------------------------------------------------
+# Where a change goes
+# ---------------------------------------------------------------------------
+
+
+def may_hold_record(operation, state, attempt_count, has_envelope):
+    """Whether a message to a system says that the system may hold its record.
+
+    An upsert claimed at least once may have been delivered: it is on the
+    network, acknowledged, or was handed to the transport before it failed or
+    was cancelled.  One that finished without an envelope never left (its
+    record could not be serialized): it says nothing.  One still being
+    claimed and frozen (``sending`` without an envelope yet) may still go.
+    A deletion never says that a system holds a record.
+    """
+    if operation != "upsert" or not attempt_count:
+        return False
+    return bool(has_envelope) or state not in states.FINAL
+
+
+def reachable(system_company, record_company):
+    """Whether a record of ``record_company`` (``None``: shared, or unknown) may reach a system of
+    ``system_company`` (``None``: every company)."""
+    return not system_company or not record_company or record_company == system_company
+
+
+def deletion_targets(res_ids, systems, bindings, messages, record_companies=None):
+    """To which systems the deletion of each record goes: ``{system_id: [res_id, ...]}``, in ``res_ids`` order.
+
+    ``systems``: ``[(system_id, company_id or None)]``, the systems that
+    receive the data type (active, not where the change came from).
+    ``bindings``: ``[(system_id, res_id)]`` of the records' bindings.
+    ``messages``: ``[(system_id, res_id, operation, state, attempt_count,
+    has_envelope)]`` of the records' messages (of any data type of their
+    model, as bindings are).
+    ``record_companies``: ``{res_id: company_id or None}`` of records that
+    still exist (a record leaving the data type); a deleted record's company
+    is gone with it.
+
+    A deletion goes to a system only when the system may hold the record (a
+    binding, or an upsert that may have been delivered: :func:`may_hold_record`)
+    and only when the record is within the system's company, so that a
+    receiver never deletes a record of its own that merely looks like ours.
+    """
+    record_companies = record_companies or {}
+    held = set(map(tuple, bindings))
+    held.update((system_id, res_id) for system_id, res_id, *message in messages if may_hold_record(*message))
+    targets = {}
+    for system_id, company_id in systems:
+        chosen = [res_id for res_id in res_ids
+                  if (system_id, res_id) in held and reachable(company_id, record_companies.get(res_id))]
+        if chosen:
+            targets[system_id] = chosen
+    return targets
+
+
+def _keys(reference_keys):
+    """Reference keys in a form that compares: ``[[model, id]]`` from JSON, tuples from Python, or nothing."""
+    return sorted(tuple(key) for key in reference_keys or ())
+
+
+def coalesce(new, existing):
+    """What a new change of records does to the queue: ``(insert, refresh)``.
+
+    ``new``: ``[vals]`` of the messages the change would queue (``system_id``,
+    ``res_id``, ``operation``, ``reference_keys``, ``record_name``...).
+    ``existing``: ``{(system_id, res_id): (message_id, reference_keys,
+    record_name)}`` of the messages of the same records, data type and
+    operation not sent yet (:func:`.states.is_unsent`).
+
+    A record with such a message gets no second one: the change goes with it,
+    since its document is built when it is claimed.  What that message was
+    ordered by is refreshed though: an upsert's ``reference_keys`` (a contact
+    that got a new parent company since must wait for that company) and its
+    ``record_name``.  ``insert`` is the ``vals`` to insert, ``refresh``
+    ``[(message_id, {field: value})]`` of the messages whose values changed.
+    """
+    insert, refresh = [], []
+    for vals in new:
+        found = existing.get((vals["system_id"], vals["res_id"]))
+        if found is None:
+            insert.append(vals)
+            continue
+        if vals.get("operation") != "upsert":
+            continue  # a deletion carries what was kept of its record when it was queued
+        message_id, reference_keys, record_name = found
+        changes = {}
+        if _keys(vals.get("reference_keys")) != _keys(reference_keys):
+            changes["reference_keys"] = vals.get("reference_keys") or False
+        if vals.get("record_name") and vals["record_name"] != record_name:
+            changes["record_name"] = vals["record_name"]
+        if changes:
+            refresh.append((message_id, changes))
+    return insert, refresh
