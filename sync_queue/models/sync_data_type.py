@@ -131,21 +131,20 @@ class SyncDataType(models.Model):
     def _apply_inbound_deletion(self, system, payload, remote_ref):
         """Delete or archive (``delete_mode``) the record a received deletion names; return it.
 
-        Found by the calling system's binding, else by the payload's primary
-        properties.  A record that is not there is already deleted: nothing
-        to do, and no error, so a replayed deletion succeeds.
+        Only a record bound to the calling system (its ``sync.binding``) is
+        the caller's to delete: a record that merely has the payload's primary
+        values was never received from it and is left alone.  A record that
+        is not there, or not bound, is nothing to do, and no error, so a
+        replayed deletion succeeds.
         """
         self.ensure_one()
         Model = self.env[self.model_name].with_context(active_test=False)
         remote_model, ref = remote_ref
-        record = Model.browse()
-        binding = self.env["sync.binding"].sudo()._find_local(system, remote_model, ref)
-        if binding and binding.model == self.model_name:
-            record = Model.browse(binding.res_id).exists()
+        binding = self.env["sync.binding"].sudo()._find_local(system, remote_model, ref).filtered(
+            lambda b: b.model == self.model_name)
+        record = Model.browse(binding.res_id).exists() if binding else Model.browse()
         if not record:
-            record = self._find_by_primary(payload)
-        if not record:
-            binding.filtered(lambda b: b.model == self.model_name).unlink()
+            binding.unlink()
             return record
         if self.delete_mode == "archive":
             if record.active:

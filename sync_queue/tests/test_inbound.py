@@ -409,3 +409,18 @@ class TestInbound(HttpCase):
         self.assertGreaterEqual(health["oldest_pending_age_s"], 0)
         self.assertIsNone(health["last_error"])
         self.assertEqual(self.url_open("/sync/shop/health").status_code, 401)
+
+    def test_a_deletion_spares_a_record_that_only_looks_like_the_senders(self):
+        # a record of this database, never received from the shop, with the primary values of the deletion
+        own = self.env["res.partner"].create({"name": "Ours", "ref": "N1"})
+        deletion = envelope_lib.build(self.message_type, "delete", "shop", [], "res.partner", 4242, {"ref": "N1"})
+        response = self.post("/sync/shop/messages", deletion)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(response.json()["status"], "done", "nothing to do, as for a record already gone")
+        self.assertTrue(own.active, "never archived nor deleted: it is not the shop's")
+        # bound to another system only: not the shop's either
+        self.env["sync.binding"]._bind(self.erp, own, "res.partner", "4243")
+        again = envelope_lib.build(self.message_type, "delete", "shop", [], "res.partner", 4243, {"ref": "N1"})
+        self.assertEqual(self.post("/sync/shop/messages", again).json()["status"], "done")
+        self.assertTrue(own.active)
+        self.assertEqual(self.post("/sync/shop/messages", deletion).json()["status"], "done", "a replay too")
