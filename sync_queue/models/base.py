@@ -1,19 +1,30 @@
 import logging
+from collections import defaultdict
 
 from odoo import api, models
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
-PRECOMMIT_KEY = "sync_queue.changes"
+SUITE_MODULE = "sync_queue"
 
 
 class Base(models.AbstractModel):
-    """Capture changes of synchronized models in the transaction that makes them.
+    """Capture changes of synchronized models in the statement that makes them.
 
     A plain ``_inherit = 'base'`` override, looked up in a cached map of the
     synchronized models and fields: models that nothing synchronizes pay one
     dictionary lookup.  (Patching model classes as base_automation does would
     be undone by its ``_unregister_hook`` whenever an automation rule is saved.)
+
+    Each change is written to ``sync_change`` right after (or, for a
+    deletion, right before) the SQL statement that makes it, in the same
+    transaction: it survives exactly when that statement survives, whether a
+    savepoint around it is rolled back (with or without ``flush``) or the
+    whole transaction is.  A record's field change is captured when its
+    ``UPDATE`` runs (``_write_multi``, at flush), not when ``write()`` puts it
+    in the cache: an unflushed write inside a rolled-back ``flush=False``
+    savepoint still reaches the database later, and so does its capture.
     """
 
     _inherit = "base"
@@ -21,79 +32,193 @@ class Base(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         records = super().create(vals_list)
-        spec = self._sync_capture_spec()
+        capture_map = self._sync_capture_map()
+        spec = capture_map.get(self._name) if capture_map else None
         if spec is not None and records:
             records._sync_capture("create", spec)
+            if spec["triggers"]:
+                records._sync_capture_dependents(capture_map, spec["triggers"], create=True)
         return records
 
     def write(self, vals):
+        capture_map = self._sync_capture_map()
+        spec = capture_map.get(self._name) if capture_map else None
+        if spec is None or not self:
+            return super().write(vals)
+        # a relation about to change: what depends on it through the old value changes too
+        relational = spec["relational_triggers"].intersection(vals)
+        if relational:
+            self._sync_capture_dependents(capture_map, relational)
         result = super().write(vals)
-        spec = self._sync_capture_spec()
-        if spec is not None and self and (spec["any_field"] or not spec["fields"].isdisjoint(vals)):
-            self._sync_capture("write", spec)
+        # column fields are captured in _write_multi when their UPDATE runs; x2many fields change their tables
+        # (or their records) here
+        columnless = {fname for fname in vals if self._fields[fname].column_type is None}
+        if columnless:
+            if spec["any_field"] or not spec["fields"].isdisjoint(columnless):
+                self._sync_capture("write", spec)
+            triggers = spec["triggers"] & columnless
+            if triggers:
+                self._sync_capture_dependents(capture_map, triggers)
         return result
 
     def _write_multi(self, vals_list):
-        # Stored computed fields reach the database here, when they are
-        # recomputed, without going through write(): capture them too.
+        capture_map = self._sync_capture_map()
+        spec = capture_map.get(self._name) if capture_map else None
+        if spec is None or not self:
+            return super()._write_multi(vals_list)
+        written = set().union(*vals_list)
+        watched = spec["any_field"] or not spec["fields"].isdisjoint(written)
+        # a record moving to another parent: the parent it leaves changes too (read from the database, which
+        # still has it; the cache already has the new one)
+        old_parents = self._sync_old_parents(spec, written) if watched else {}
         result = super()._write_multi(vals_list)  # pylint: disable=assignment-from-none
-        spec = self._sync_capture_spec()
-        if spec is not None and self and spec["write"]:
-            computed = {fname for vals in vals_list for fname in vals if self._fields[fname].compute}
-            if computed and (spec["any_field"] or not spec["fields"].isdisjoint(computed)):
-                self._sync_capture("write", spec, trigger=False)
+        if watched:
+            self._sync_capture("write", spec)
+            self._sync_capture_parents(old_parents)
+        triggers = spec["triggers"] & written
+        if triggers:
+            self._sync_capture_dependents(capture_map, triggers)
         return result
 
     def unlink(self):
-        spec = self._sync_capture_spec()
+        capture_map = self._sync_capture_map()
+        spec = capture_map.get(self._name) if capture_map else None
         if spec is not None and self:
+            # before the DELETE, while the records, their relations and their payloads can still be read;
+            # what depends on them first, so that their own deletion is the last change of each record
+            if spec["triggers"]:
+                self._sync_capture_dependents(capture_map, spec["triggers"], exclude=self)
+            if spec["cascades"]:
+                self._sync_capture_cascade(capture_map, spec, {(self._name, rid) for rid in self.ids})
             self._sync_capture("unlink", spec)
         return super().unlink()
 
-    def _sync_capture_spec(self):
-        if not self.pool.ready or self.env.context.get("sync_no_capture"):
+    # ------------------------------------------------------------------
+    def _sync_capture_map(self):
+        """The capture map (``{model: spec}``) of this registry, or None when nothing may be captured now."""
+        if self.env.context.get("sync_no_capture"):
             return None
-        if "sync.data.type" not in self.pool:
+        pool = self.pool
+        if not pool.ready and SUITE_MODULE not in pool._init_modules:
+            # loading, and the suite's models and tables are not (all) there yet
+            return None
+        if "sync.data.type" not in pool:
             return None
         data_types = self.env["sync.data.type"]
         # Read the ormcache entry directly: calling the decorated method costs
         # its signature binding on every write() of every model.
         entries, key, _stats = type(data_types)._capture_map.__cache__.lru(data_types)
+        if not pool.ready:
+            # the registry grows while modules load: one map per set of loaded models, in the same cache, so a
+            # configuration change clears it too
+            key = (*key, "loading", len(pool.models))
         try:
-            registry_map = entries[key]
+            return entries[key]
         except KeyError:
-            registry_map = data_types._capture_map()
-        return registry_map.get(self._name)
+            pass
+        if pool.ready:
+            return data_types._capture_map()
+        try:
+            # a module loaded after the suite may change its configuration models: never break an install
+            with self.env.cr.savepoint(flush=False):
+                result = type(data_types)._capture_map.__cache__.method(data_types)
+        except Exception:
+            _logger.warning("Changes are not captured while this module loads: the capture map cannot be read",
+                            exc_info=True)
+            return None
+        entries[key] = result
+        return result
 
-    def _sync_capture(self, operation, spec, trigger=True):
-        """Queue the records' change (and their parents' documents) in this transaction's outbox."""
-        cr = self.env.cr
-        pending = cr.precommit.data.get(PRECOMMIT_KEY)
-        if pending is None:
-            pending = cr.precommit.data[PRECOMMIT_KEY] = {}
-            cr.precommit.add(self.env["sync.change"].sudo()._flush_captured)
-        if trigger and not cr.precommit.data.get(PRECOMMIT_KEY + ".triggered"):
-            # wakes a cron worker right after the commit (rolled back with the transaction); not from
-            # within a flush, where creating the trigger record would write during the flush
-            cr.precommit.data[PRECOMMIT_KEY + ".triggered"] = True
-            cron = self.env.ref("sync_queue.ir_cron_create_queue", raise_if_not_found=False)
-            if cron:
-                cron.sudo()._trigger()
+    def _sync_capture_spec(self):
+        """What capture watches on this model (see ``sync.data.type._capture_map``), or None."""
+        capture_map = self._sync_capture_map()
+        return capture_map.get(self._name) if capture_map else None
+
+    def _sync_capture(self, operation, spec):
+        """Write the records' change (and their parents' documents) to this transaction's outbox."""
         # set by the inbound endpoint: nothing goes back to the systems a change came from
         origin = tuple(sorted(self.env.context.get("sync_origin_system_ids") or ())) or None
-        record_op = operation if spec["self"] else None
-        if record_op and spec[operation]:
+        rows = []
+        if spec["self"] and spec[operation]:
             payloads = self._sync_deletion_payloads() if operation == "unlink" else {}
-            for record_id in self.ids:
-                key = (self._name, record_id)
-                previous = pending.get(key)
-                if previous and previous[0] == "create" and operation == "write":
-                    continue  # created in this transaction: one change is enough
-                pending[key] = (operation, payloads.get(record_id), origin)
+            rows += [(self._name, record_id, operation, payloads.get(record_id), origin) for record_id in self.ids]
         for parent_model, inverse_name in spec["parents"]:
-            parents = self.sudo()[inverse_name]
-            for parent_id in parents.ids:
-                pending.setdefault((parent_model, parent_id), ("write", None, origin))
+            rows += [(parent_model, parent_id, "write", None, origin)
+                     for parent_id in self.sudo()[inverse_name].ids]
+        if rows:
+            self.env["sync.change"].sudo()._insert_captured(rows)
+
+    def _sync_old_parents(self, spec, written):
+        """``{parent model: ids}`` of the parents the records have in the database, for the embedding fields
+        in ``written``."""
+        moving = [(parent_model, inverse) for parent_model, inverse in spec["parents"]
+                  if inverse in written and self._fields[inverse].column_type]
+        if not moving:
+            return {}
+        self.env.cr.execute(SQL(
+            "SELECT %s FROM %s WHERE id = ANY(%s)",
+            SQL(", ").join(SQL.identifier(inverse) for _model, inverse in moving),
+            SQL.identifier(self._table), list(self.ids),
+        ))
+        old = {}
+        for row in self.env.cr.fetchall():
+            for (parent_model, _inverse), parent_id in zip(moving, row, strict=True):
+                if parent_id:
+                    old.setdefault(parent_model, set()).add(parent_id)
+        return old
+
+    def _sync_capture_parents(self, parents):
+        origin = tuple(sorted(self.env.context.get("sync_origin_system_ids") or ())) or None
+        rows = [(model, parent_id, "write", None, origin) for model, ids in parents.items() for parent_id in ids]
+        if rows:
+            self.env["sync.change"].sudo()._insert_captured(rows)
+
+    def _sync_capture_dependents(self, capture_map, fnames, create=False, exclude=None):
+        """Capture the records whose watched non-stored fields depend on ``fnames`` of ``self``.
+
+        Odoo's own dependency graph says which those are: the trigger tree of
+        the fields, restricted to the watched fields, walked backwards from
+        ``self`` as ``modified()`` does to invalidate the cache.
+        """
+        spec = capture_map[self._name]
+        tree = self.pool.get_trigger_tree([self._fields[fname] for fname in fnames],
+                                          select=spec["targets"].__contains__)
+        if not tree:
+            return
+        found = defaultdict(set)
+        for _field, records, _create in self.sudo().with_context(active_test=False)._modified_triggers(tree, create):
+            found[records._name].update(rid for rid in records._ids if rid)
+        for model, ids in found.items():
+            if exclude is not None and model == exclude._name:
+                ids -= set(exclude._ids)
+            dependent_spec = capture_map.get(model)
+            if ids and dependent_spec is not None:
+                self.env[model].browse(sorted(ids))._sync_capture("write", dependent_spec)
+
+    def _sync_capture_cascade(self, capture_map, spec, seen):
+        """Capture what the database's foreign keys will delete (or empty) along with ``self``.
+
+        ``ondelete='cascade'`` rows are deleted by PostgreSQL, never through
+        ``unlink()``: find them now, before the ``DELETE``, transitively.
+        """
+        for child_model, fname, mode in spec["cascades"]:
+            Child = self.env[child_model].sudo().with_context(active_test=False)
+            self.env.cr.execute(SQL("SELECT id FROM %s WHERE %s = ANY(%s) ORDER BY id", SQL.identifier(Child._table),
+                                    SQL.identifier(fname), list(self.ids)))
+            ids = [rid for (rid,) in self.env.cr.fetchall() if (child_model, rid) not in seen]
+            child_spec = capture_map.get(child_model)
+            if not ids or child_spec is None:
+                continue
+            children = Child.browse(ids)
+            if mode == "set null":
+                children._sync_capture("write", child_spec)
+                continue
+            seen.update((child_model, rid) for rid in ids)
+            if child_spec["triggers"]:
+                children._sync_capture_dependents(capture_map, child_spec["triggers"], exclude=children)
+            if child_spec["cascades"]:
+                children._sync_capture_cascade(capture_map, child_spec, seen)
+            children._sync_capture("unlink", child_spec)
 
     def _sync_deletion_payloads(self):
         """What the other side needs to find each record once it is gone: primary values per data type."""

@@ -1,15 +1,20 @@
 import json
+import logging
 
 from odoo import fields, models
 from odoo.tools import SQL, split_every
+
+_logger = logging.getLogger(__name__)
+
+WAKE_KEY = "sync_queue.wake"
 
 
 class SyncChange(models.Model):
     """A captured change of a synchronized record: the transactional outbox.
 
-    Rows are written in the same transaction as the change itself (a
-    precommit hook of the capturing transaction), so a rolled-back
-    transaction leaves none and a committed one always leaves its rows.
+    Rows are written by the statement that makes the change, in its
+    transaction and savepoint, so a rolled-back transaction or savepoint
+    leaves none and a committed one always leaves its rows.
     The scheduler ``sync_queue.ir_cron_create_queue`` turns them into
     messages and deletes them.
     """
@@ -32,21 +37,73 @@ class SyncChange(models.Model):
     )
     create_date = fields.Datetime(default=fields.Datetime.now, readonly=True)
 
-    def _flush_captured(self):
-        """Precommit hook: write the transaction's captured changes, one row per record and operation."""
-        from .base import PRECOMMIT_KEY
-
-        pending = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, None)
-        if not pending:
-            return
+    def _insert_captured(self, rows):
+        """Write captured changes ``[(model, res_id, operation, payload, origin ids)]`` now, in the statement's
+        transaction (and savepoint), and wake the queue scheduler once the transaction commits."""
+        cr = self.env.cr
         now = fields.Datetime.now()
-        rows = [
-            (model, res_id, operation, json.dumps(payload) if payload else None,
-             ",".join(map(str, origin)) if origin else None, now)
-            for (model, res_id), (operation, payload, origin) in pending.items()
-        ]
         for chunk in split_every(1000, rows):
-            self.env.cr.execute(SQL(
+            cr.execute(SQL(
                 "INSERT INTO sync_change (model, res_id, operation, payload, origin_system_ids, create_date) VALUES %s",
-                SQL(", ").join(SQL("(%s, %s, %s, %s, %s, %s)", *row) for row in chunk),
+                SQL(", ").join(
+                    SQL("(%s, %s, %s, %s, %s, %s)", model, res_id, operation, json.dumps(payload) if payload else None,
+                        ",".join(map(str, origin)) if origin else None, now)
+                    for model, res_id, operation, payload, origin in chunk
+                ),
             ))
+        if not cr.precommit.data.get(WAKE_KEY):
+            cr.precommit.data[WAKE_KEY] = True
+            cr.precommit.add(self._wake_queue)
+
+    def _wake_queue(self):
+        """Precommit hook: wake a cron worker right after the commit (a trigger rolled back with the transaction).
+
+        Not from within the capture, which may run inside a flush, where
+        creating the trigger record would write during the flush.
+        """
+        cron = self.env.ref("sync_queue.ir_cron_create_queue", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
+            self.env.flush_all()
+
+    def _register_hook(self):
+        """At the end of a module installation or upgrade, capture what the modules loaded before the suite changed.
+
+        While modules load, capture starts once the suite is loaded (see
+        ``base._sync_capture_map``); the modules loaded before it in the same
+        run (``-u base`` updating countries) ran without it.  Their creations
+        and updates carry a write date of the run: every module writes its
+        ``ir.module.module`` row in the transaction that loads it, so the
+        oldest such row of the run is older than any of their changes.
+        A record changed by such a module with raw SQL, or deleted by it, is
+        not seen.  Runs while the registry is loading, in the transaction that
+        ends the loading.
+        """
+        super()._register_hook()
+        pool = self.pool
+        if pool.ready or not pool.updated_modules:
+            return
+        capture_map = self._sync_capture_map()
+        if not capture_map:
+            return
+        cr = self.env.cr
+        cr.execute(SQL("SELECT min(write_date) FROM ir_module_module WHERE name = ANY(%s)",
+                       list(pool.updated_modules)))
+        since = cr.fetchone()[0]
+        if not since:
+            return
+        for model, spec in capture_map.items():
+            Model = self.env[model].sudo().with_context(active_test=False)
+            if not Model._log_access or not (spec["self"] or spec["parents"] or spec["triggers"]):
+                continue
+            records = Model.search([("write_date", ">=", since)], order="id")
+            if not records:
+                continue
+            created = records.filtered(lambda r, since=since: r.create_date and r.create_date >= since)
+            if created:
+                created._sync_capture("create", spec)
+            if records - created:
+                (records - created)._sync_capture("write", spec)
+            if spec["triggers"]:
+                records._sync_capture_dependents(capture_map, spec["triggers"])
+        _logger.info("Captured the changes of the modules loaded in this run")

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.addons.sync_mapping.lib.template import TemplateError, paths
 
 from ..lib import states
+from .sync_mapping_line import _field_dependencies
 
 SYNC_NOW_NAME = "Synchronize now"
 SYNC_NOW_CODE = "action = env['sync.message']._action_sync_now(records)"
@@ -53,15 +54,33 @@ class SyncDataType(models.Model):
         ``spec``: ``self`` (the model has triggering data types), ``create``,
         ``write``, ``unlink`` (which operations are captured), ``fields`` and
         ``any_field`` (which written fields matter), ``parents`` (``(model,
-        inverse field)`` of documents that embed this model's records).
+        inverse field)`` of documents that embed this model's records),
+        ``triggers`` (fields that watched non-stored fields depend on, per
+        Odoo's dependency graph; ``relational_triggers`` the relational ones),
+        ``targets`` (those watched non-stored fields), ``cascades`` (``(model,
+        field, ondelete)`` of rows the database deletes or empties with this
+        model's records and that capture must see).
         """
         result = {}
+        targets = set()
 
         def entry(model):
             return result.setdefault(model, {"self": False, "create": False, "write": False, "unlink": False,
-                                             "fields": set(), "any_field": False, "parents": set()})
+                                             "fields": set(), "any_field": False, "parents": set(),
+                                             "triggers": set(), "cascades": set()})
+
+        def watch(model_name, names):
+            for name in names or ():
+                field = self.env[model_name]._fields.get(name)
+                if field is None or field.store:
+                    continue
+                for dependency in _field_dependencies(field, self.pool):
+                    entry(dependency.model_name)["triggers"].add(dependency.name)
+                targets.add(field)
 
         for data_type in self.sudo().search([("enabled", "=", True), ("trigger", "!=", "manual")]):
+            if data_type.model_name not in self.env:
+                continue  # while loading: its module is not loaded yet
             spec = entry(data_type.model_name)
             spec["self"] = True
             spec["create"] |= data_type.trigger in states.CREATE_TRIGGERS
@@ -72,6 +91,7 @@ class SyncDataType(models.Model):
                 spec["any_field"] = True
             else:
                 spec["fields"] |= watched
+            watch(data_type.model_name, watched)
             for line in data_type.line_ids.filtered(lambda line: line.line_type == "model"):
                 field = self.env[data_type.model_name]._fields.get(line.value)
                 if field is not None and field.type == "one2many" and line.reference_id:
@@ -82,10 +102,56 @@ class SyncDataType(models.Model):
                         child["any_field"] = True
                     else:
                         child["fields"] |= child_fields | {field.inverse_name}
-        for spec in result.values():
+                    watch(field.comodel_name, child_fields)
+        self._capture_cascades(result, entry)
+        targets = frozenset(targets)
+        for model, spec in result.items():
+            fields_ = self.env[model]._fields
             spec["fields"] = frozenset(spec["fields"])
             spec["parents"] = tuple(sorted(spec["parents"]))
+            spec["triggers"] = frozenset(spec["triggers"])
+            spec["relational_triggers"] = frozenset(name for name in spec["triggers"] if fields_[name].relational)
+            spec["targets"] = targets
+            spec["cascades"] = tuple(sorted(spec["cascades"]))
         return result
+
+    def _capture_cascades(self, result, entry):
+        """Add to ``result`` the models whose deletion makes the database delete (or empty a watched field of)
+        records that capture must see: ``ondelete`` foreign keys never go through ``unlink()``."""
+        parents_of = {}  # {model: [(model its rows point to, field, ondelete)]}
+        for model in result:
+            Model = self.env[model]
+            if Model._abstract or not Model._auto:
+                continue
+            parents_of[model] = [
+                (field.comodel_name, field.name, field.ondelete) for field in Model._fields.values()
+                if field.type == "many2one" and field.store and not field.inherited and field.column_type
+                and field.ondelete in ("cascade", "set null")
+            ]
+        todo = [model for model, spec in result.items() if spec["self"] or spec["parents"] or spec["triggers"]]
+        reached = set(todo)
+        while todo:
+            model = todo.pop()
+            spec = result[model]
+            if model not in parents_of:
+                Model = self.env[model]
+                parents_of[model] = [] if Model._abstract or not Model._auto else [
+                    (field.comodel_name, field.name, field.ondelete) for field in Model._fields.values()
+                    if field.type == "many2one" and field.store and not field.inherited and field.column_type
+                    and field.ondelete == "cascade"
+                ]
+            for parent_model, fname, ondelete in parents_of[model]:
+                if ondelete == "set null" and not (spec["self"] and (spec["any_field"] or fname in spec["fields"])):
+                    continue
+                entry(parent_model)["cascades"].add((model, fname, ondelete))
+                if ondelete == "cascade" and parent_model not in reached:
+                    reached.add(parent_model)
+                    todo.append(parent_model)
+
+    @api.constrains("trigger", "enabled")
+    def _check_capturable_lines(self):
+        """A data type that starts capturing changes has only lines whose changes can be captured."""
+        self.line_ids._check_capturable()
 
     def _watched_fields(self):
         """Fields whose change matters to this data type's documents, or None for "any field"."""

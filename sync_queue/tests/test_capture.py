@@ -2,6 +2,7 @@ from unittest.mock import patch
 
 import psycopg2.errors
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import QueueCase
@@ -10,9 +11,10 @@ from .common import QueueCase
 @tagged("post_install", "-at_install")
 class TestCapture(QueueCase):
     def test_rolled_back_leaves_nothing(self):
-        self.partner.email = "new@example.com"
-        self.env.flush_all()
-        self.env.cr.precommit.clear()  # what a rollback does
+        with self.assertRaises(ZeroDivisionError), self.env.cr.savepoint():  # what a rollback does
+            self.partner.email = "new@example.com"
+            self.env.flush_all()
+            raise ZeroDivisionError
         self.assertFalse(self.changes())
 
     def test_committed_leaves_one_change(self):
@@ -200,3 +202,104 @@ class TestCapture(QueueCase):
         self.assertEqual(Message._insert_messages([vals, {**vals, "operation": "delete"}]), 1)
         self.assertEqual(len(self.messages(res_id=self.partner.id, operation="upsert")), 1)
         self.assertEqual(len(self.messages(res_id=self.partner.id, operation="delete")), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestCapturePaths(QueueCase):
+    """Every path a change can take reaches the outbox, in the statement's transaction and savepoint."""
+
+    def company_type(self):
+        company_type = self.env["sync.data.type"].create({
+            "name": "Companies", "library_id": self.library.id,
+            "model_id": self.env["ir.model"]._get("res.partner").id, "system_ids": [(6, 0, self.system.ids)],
+            "trigger": "on_write", "domain": "[('is_company', '=', True)]",
+            "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True}),
+                         (0, 0, {"line_type": "model", "value": "child_ids", "name": "contacts",
+                                 "reference_id": self.contact_type.id})],
+        })
+        company_type.action_generate_schema()
+        return company_type
+
+    def changed(self, model="res.partner", operation=None):
+        self.commit()
+        changes = self.changes().filtered(lambda c: c.model == model and operation in (None, c.operation))
+        return set(changes.mapped("res_id"))
+
+    def test_moving_a_child_requeues_the_parent_it_leaves(self):
+        self.company_type()
+        x, y = self.env["res.partner"].create([{"name": "X", "is_company": True}, {"name": "Y", "is_company": True}])
+        self.partner.parent_id = x
+        self.commit()
+        self.changes().unlink()
+        self.partner.parent_id = y
+        self.assertLessEqual({x.id, y.id, self.partner.id}, self.changed())
+
+    def test_a_related_field_is_captured_when_what_it_follows_changes(self):
+        self.contact_type.line_ids = [(0, 0, {"line_type": "field", "value": "country_code", "name": "country"})]
+        country = self.env["res.country"].create({"name": "Syldavia", "code": "XS"})
+        self.partner.country_id = country
+        self.commit()
+        self.changes().unlink()
+        country.code = "XY"
+        self.assertEqual(self.changed(), {self.partner.id})
+
+    def test_a_line_whose_changes_cannot_be_seen_is_refused(self):
+        # a non-stored compute that declares no dependency at all
+        field = next(f for f in self.env["res.partner"]._fields.values()
+                     if not f.store and f.compute and not self.registry.field_depends.get(f))
+        with self.assertRaisesRegex(ValidationError, "cannot be synchronized on change"):
+            self.contact_type.line_ids = [(0, 0, {"line_type": "field", "value": field.name, "name": "x"})]
+        manual = self.contact_type.copy({"name": "Manual contacts", "trigger": "manual"})
+        manual.line_ids = [(0, 0, {"line_type": "field", "value": field.name, "name": "x"})]
+        with self.assertRaisesRegex(ValidationError, "cannot be synchronized on change"):
+            manual.trigger = "on_write"
+
+    def test_a_deletion_by_the_database_cascade_is_captured(self):
+        banks = self.env["sync.data.type"].create({
+            "name": "Bank accounts", "library_id": self.library.id,
+            "model_id": self.env["ir.model"]._get("res.partner.bank").id, "system_ids": [(6, 0, self.system.ids)],
+            "sync_deletion": True,
+            "line_ids": [(0, 0, {"line_type": "field", "value": "acc_number", "name": "number", "primary": True})],
+        })
+        banks.action_generate_schema()
+        owner = self.env["res.partner"].create({"name": "Owner", "is_company": True})
+        bank = self.env["res.partner.bank"].create({"acc_number": "BE71096123456769", "partner_id": owner.id})
+        self.commit()
+        self.changes().unlink()
+        owner.unlink()
+        self.assertFalse(bank.exists())
+        self.assertEqual(self.changed("res.partner.bank", "unlink"), {bank.id})
+        change = self.changes().filtered(lambda c: c.model == "res.partner.bank")
+        self.assertEqual(change.payload, {str(banks.id): {"number": "BE71096123456769"}})
+
+    def test_a_rolled_back_savepoint_rolls_back_its_captured_changes(self):
+        for flush in (False, True):
+            with self.subTest(flush=flush):
+                partner = self.env["res.partner"].create({"name": f"Kept {flush}"})
+                self.commit()
+                self.changes().unlink()
+                with self.assertRaises(ZeroDivisionError), self.env.cr.savepoint(flush=flush):
+                    partner.unlink()
+                    self.env["res.partner"].create({"name": "Never"})
+                    raise ZeroDivisionError
+                self.assertTrue(partner.exists())
+                with self.assertRaises(ZeroDivisionError), self.env.cr.savepoint(flush=flush):
+                    partner.email = "never@example.com"
+                    self.env.flush_all()
+                    raise ZeroDivisionError
+                self.env.invalidate_all()
+                self.assertNotEqual(partner.email, "never@example.com")
+                self.assertFalse(self.changed(), "nothing survived, nothing is sent")
+                with self.env.cr.savepoint(flush=flush):
+                    partner.email = "kept@example.com"
+                self.assertEqual(self.changed(operation="write"), {partner.id}, "a released savepoint keeps it")
+
+    def test_a_write_in_a_rolled_back_savepoint_is_captured_exactly_when_it_reaches_the_database(self):
+        # without flush, a write that stays in the cache is written (and so captured) at the next flush, one
+        # that was flushed inside the savepoint is rolled back with it: whichever Odoo did, the capture agrees
+        with self.assertRaises(ZeroDivisionError), self.env.cr.savepoint(flush=False):
+            self.partner.email = "later@example.com"
+            raise ZeroDivisionError
+        captured = bool(self.changed())
+        self.env.invalidate_all()
+        self.assertEqual(captured, self.partner.email == "later@example.com")
