@@ -27,6 +27,14 @@ class SyncMappingError(UserError):
     """A record cannot be serialized, or a document cannot be applied; the message says which and where."""
 
 
+class SyncUnresolvedReference(SyncMappingError):
+    """A document references a record that is not here (yet): it may arrive later, so another try may apply it.
+
+    Receivers answer it as a passing failure (the sender retries), never as
+    bad input; the message names the missing record.
+    """
+
+
 def _encode(field, value):
     if field.type == "many2one":
         return value.id or None
@@ -526,7 +534,14 @@ class SyncDataType(models.Model):
                                                                     limit=2)
         elif reference_type:
             found = reference_type._find_by_primary(ref)
-        if len(found) != 1:
+        if not found:
+            # not here yet: the record it names may be on its way (another message, another system)
+            raise SyncUnresolvedReference(
+                _("%(data_type)s, property %(prop)s: cannot resolve the reference %(value)s to one %(model)s: "
+                  "no such record here (yet).",
+                  data_type=self.display_name, prop=line.name, value=json.dumps(ref), model=comodel._name)
+            )
+        if len(found) > 1:
             raise SyncMappingError(
                 _("%(data_type)s, property %(prop)s: cannot resolve the reference %(value)s to one %(model)s.",
                   data_type=self.display_name, prop=line.name, value=json.dumps(ref), model=comodel._name)

@@ -178,9 +178,18 @@ class SyncDataType(models.Model):
     # ------------------------------------------------------------------
     @api.constrains("accept_inbound", "enabled", "system_ids", "library_id", "schema_id", "message_type")
     def _check_accept_inbound(self):
-        for data_type in self.filtered(lambda t: t.accept_inbound and t.enabled):
+        """One data type at most applies a message type received from a system.
+
+        Two data types sharing a schema share its message type: both may send
+        it, only one may accept it from a given system.  Listed on every field
+        that leads there, the stored ``message_type`` included (recomputed when
+        a library or a schema changes, which checks it again); a data type
+        without a schema has no message type and receives nothing.
+        """
+        for data_type in self.filtered(lambda t: t.accept_inbound and t.enabled and t.message_type):
             for system in data_type.system_ids:
-                others = self._inbound_data_type(system, data_type.message_type) - data_type
+                # as superuser: a data type the current user cannot read still takes the messages
+                others = self.sudo()._inbound_data_type(system, data_type.message_type) - data_type
                 if others:
                     raise ValidationError(_(
                         "Data types %(first)s and %(second)s both accept messages of type %(type)s from "

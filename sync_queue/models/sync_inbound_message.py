@@ -9,6 +9,7 @@ from odoo.exceptions import AccessError, MissingError, UserError, ValidationErro
 from odoo.tools import SQL
 
 from odoo.addons.sync_base.lib import envelope as envelope_lib
+from odoo.addons.sync_mapping.models.sync_data_type import SyncUnresolvedReference
 
 from ..lib.inbound import parse_relay_sources
 
@@ -209,9 +210,11 @@ class SyncInboundMessage(models.Model):
             reason = _("A concurrent update got in the way (%(error)s); send it again.",
                        error=type(exc).__name__)
             status, state, answer = 503, "retry", self._answer(envelope["id"], "error", reason=reason)
-        except InboundRetry as exc:
+        except (InboundRetry, SyncUnresolvedReference) as exc:
+            # a reference to a record not here yet is a passing condition: the sender retries on its delays
+            # until it arrives or its attempts run out, never a refusal for good
             data_type = None
-            status, state, answer = 503, "retry", self._answer(envelope["id"], "error", reason=str(exc))
+            status, state, answer = 503, "retry", self._answer(envelope["id"], "error", reason=str(exc.args[0]))
         except PERMANENT_ERRORS as exc:
             data_type = None
             reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
@@ -245,6 +248,9 @@ class SyncInboundMessage(models.Model):
 
         Override to apply other operations; raise :class:`InboundRetry` for a
         failure that another try can get past, a ``UserError`` for one it cannot.
+        A reference the receiver cannot resolve yet
+        (``sync_mapping``'s ``SyncUnresolvedReference``) is answered like
+        :class:`InboundRetry`: 503, ``"permanent": false``, naming the record.
         """
         source = envelope["source"]
         if source != system.code and source not in parse_relay_sources(system.relay_sources):

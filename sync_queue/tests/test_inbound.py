@@ -4,7 +4,7 @@ import json
 import logging
 import uuid
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.sync_base.lib import envelope as envelope_lib
@@ -424,3 +424,68 @@ class TestInbound(HttpCase):
         self.assertEqual(self.post("/sync/shop/messages", again).json()["status"], "done")
         self.assertTrue(own.active)
         self.assertEqual(self.post("/sync/shop/messages", deletion).json()["status"], "done", "a replay too")
+
+    # ------------------------------------------------------------------
+    def test_a_reference_not_here_yet_is_transient_and_applied_once_it_is(self):
+        countries = self.env["sync.data.type"].create({
+            "name": "Countries", "library_id": self.library.id, "model_id": self.env["ir.model"]._get("res.country").id,
+            "trigger": "manual",
+            "line_ids": [(0, 0, {"line_type": "field", "value": "code", "name": "code", "primary": True})],
+        })
+        self.contact_type.write({"line_ids": [(0, 0, {"line_type": "reference", "value": "country_id",
+                                                       "name": "country_id", "reference_id": countries.id})]})
+        self.contact_type.action_generate_schema()
+        envelope = self.envelope("REF-WAIT", country_id={"code": "QZ"})
+        response = self.post("/sync/shop/messages", envelope)
+        self.assertEqual(response.status_code, 503, response.text)
+        answer = response.json()
+        self.assertEqual((answer["status"], answer["permanent"]), ("error", False))
+        self.assertIn('{"code": "QZ"}', answer["reason"])
+        self.assertIn("res.country", answer["reason"])
+        received = self.env["sync.inbound.message"].search([("message_uuid", "=", envelope["id"])])
+        self.assertEqual((received.state, received.http_status), ("retry", 503))
+        self.assertFalse(self.partners("REF-WAIT"))
+        # in a batch too: an answer the sender retries
+        other = self.envelope("REF-WAIT-2", country_id={"code": "QZ"})
+        [item] = self.post("/sync/shop/messages", [other]).json()
+        self.assertEqual((item["status"], item["permanent"]), ("error", False))
+        # the country arrives: the same envelope, sent again, is applied
+        country = self.env["res.country"].create({"name": "Queueland", "code": "QZ"})
+        response = self.post("/sync/shop/messages", envelope)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(self.partners("REF-WAIT").country_id, country)
+        # a document that breaks the schema stays refused for good
+        bad = self.envelope("REF-BAD", country_id={"code": "QZ"}, email=42)
+        response = self.post("/sync/shop/messages", bad)
+        self.assertEqual((response.status_code, response.json()["permanent"]), (422, True))
+
+    def test_accept_inbound_is_checked_whichever_way_two_data_types_meet(self):
+        """Creating, enabling, accepting, adding a system, changing the schema or the library: each is refused
+        naming both data types; sharing the schema is fine as long as one only accepts."""
+        def refused(data_type, vals):
+            with self.assertRaises(ValidationError) as caught:
+                data_type.write(vals)
+            self.assertIn("Contacts", str(caught.exception))
+            self.assertIn(data_type.name, str(caught.exception))
+            self.assertIn("only one may", str(caught.exception))
+
+        sender = self.contact_type.copy({"name": "Contacts sent", "accept_inbound": False})
+        self.assertEqual(sender.message_type, self.contact_type.message_type)
+        refused(sender, {"accept_inbound": True})
+        disabled = self.contact_type.copy({"name": "Contacts disabled", "enabled": False})
+        refused(disabled, {"enabled": True})
+        elsewhere = self.contact_type.copy({"name": "Contacts elsewhere", "system_ids": [(6, 0, [])]})
+        refused(elsewhere, {"system_ids": [(4, self.shop.id)]})
+        schema = self.env["sync.schema"].create({"library_id": self.library.id, "name": "Other", "slug": "other"})
+        own_schema = self.contact_type.copy({"name": "Contacts of their own", "schema_id": schema.id})
+        self.assertNotEqual(own_schema.message_type, self.contact_type.message_type)
+        refused(own_schema, {"schema_id": self.contact_type.schema_id.id})
+        library = self.env["sync.library"].create({"name": "Elsewhere", "slug": "elsewhere"})
+        other_schema = self.env["sync.schema"].create({"library_id": library.id, "name": "C", "slug": "c"})
+        moved = self.contact_type.copy({"name": "Contacts moved", "library_id": library.id,
+                                        "schema_id": other_schema.id})
+        refused(moved, {"library_id": self.library.id, "schema_id": self.contact_type.schema_id.id})
+        # without a schema there is no message type, hence nothing received: no conflict between those
+        no_schema = self.contact_type.copy({"name": "No schema", "schema_id": False})
+        self.assertFalse(no_schema.message_type)
+        self.contact_type.copy({"name": "No schema either", "schema_id": False})
