@@ -5,6 +5,8 @@ from odoo.tools import SQL
 
 from odoo.addons.sync_base.lib.results import ACKNOWLEDGED, PERMANENT, TransportResult
 
+from ..lib import states
+
 
 class SyncResponse(models.Model):
     """An acknowledgement or reply received for a message: the response queue."""
@@ -69,7 +71,12 @@ class SyncResponse(models.Model):
 
     @api.model
     def _receive(self, system, ack):
-        """Record an acknowledgement of ``system`` and move its message; return applied, duplicate or unknown."""
+        """Record an acknowledgement of ``system`` and move its message; return applied, duplicate or unknown.
+
+        The message is found by its id (``uuid``) among ``system``'s, never by
+        message type: what the acknowledgement moves, and the binding it
+        stores, are those of the message's own data type and record.
+        """
         message = self.env["sync.message"].sudo().search(
             [("uuid", "=", ack.get("message_id")), ("system_id", "=", system.id)], limit=1
         )
@@ -78,7 +85,7 @@ class SyncResponse(models.Model):
             message.invalidate_recordset()
         if not message:
             result = "unknown"
-        elif message.state not in ("sending", "sent", "retry") and not (
+        elif message.state not in states.AWAITING_ACK and not (
             message.state == "failed" and ack.get("status") == "done"
         ):
             result = "duplicate"
