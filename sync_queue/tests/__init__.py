@@ -4,3 +4,4 @@ from . import test_send
 from . import test_inbound
 from . import test_tours
 from . import test_access
+from . import test_routing
