@@ -247,6 +247,9 @@ class SyncDataType(models.Model):
             raise AccessError(_("Only synchronization managers can queue every record of a data type."))
         records = self.env[self.model_name].search(self._get_domain())
         count = self.env["sync.message"]._queue_records(self, records, "upsert")
+        if count:
+            # sent right after this commit, as Synchronize Now and Retry are, not at the schedulers' next run
+            self.env["sync.message"]._trigger_send()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

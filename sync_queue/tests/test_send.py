@@ -477,6 +477,15 @@ class TestSend(QueueCase):
         self.assertEqual(messages.mapped("state"), ["done", "done"])
         self.assertFalse(Trigger.search_count([("cron_id", "=", cron.id)]))
 
+    def test_queue_all_wakes_the_senders(self):
+        cron = self.env.ref("sync_queue.ir_cron_send")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        Trigger.search([]).unlink()
+        self.contact_type.action_queue_all()
+        self.assertTrue(self.messages(res_id=self.partner.id))
+        # sent right after the commit, not at the schedulers' next run
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), 1)
+
     def test_paused_system_sends_nothing(self):
         self.system.paused = True
         message = self._queued()
