@@ -1,3 +1,4 @@
+import contextlib
 import logging
 from collections import defaultdict
 
@@ -112,10 +113,8 @@ class Base(models.AbstractModel):
             # the registry grows while modules load: one map per set of loaded models, in the same cache, so a
             # configuration change clears it too
             key = (*key, "loading", len(pool.models))
-        try:
+        with contextlib.suppress(KeyError):
             return entries[key]
-        except KeyError:
-            pass
         if pool.ready:
             return data_types._capture_map()
         try:
