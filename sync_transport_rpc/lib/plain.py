@@ -201,22 +201,43 @@ def apply_batch(client, remote_model, own_code, upserts, deletions, delete_mode=
         resolver.cache.clear()
         pending = waiting
     if deletions:
-        outcomes.update(_delete(client, remote_model, deletions, resolver, delete_mode))
+        outcomes.update(_delete(client, remote_model, deletions, resolver, delete_mode, module))
     return outcomes
 
 
-def _delete(client, remote_model, deletions, resolver, delete_mode):
-    outcomes, ids = {}, {}
+def _delete(client, remote_model, deletions, resolver, delete_mode, module):
+    """Delete (or archive) the remote records of ``deletions``; ``{index: Outcome}``.
+
+    A deletion names its record by the remote id of its binding (``ref``).
+    Without one (an upsert delivered but never acknowledged here), a record
+    found by the primary values is deleted only when it carries the external
+    identifier this database gave it (``get_metadata`` reads it for any user
+    who may read the record): a remote record that merely has the same
+    primary values is never ours to delete.
+    """
+    outcomes, ids, unproven = {}, {}, {}
     for index, envelope in deletions:
         payload = dict(envelope["payload"])
-        remote_id = resolver.resolve(remote_model, {"ref": payload["ref"]}) if "ref" in payload else None
+        # {"ref": <remote id>} of a binding; a "ref" that is no id is a primary property called ref
+        bound = "ref" in payload and str(payload["ref"]).isdigit()
+        remote_id = int(payload["ref"]) if bound else None
         if remote_id is None:
-            primary = {k: v for k, v in payload.items() if k != "ref"}
+            primary = {k: v for k, v in payload.items() if not (bound and k == "ref")}
             remote_id = resolver.resolve(remote_model, primary) if primary else None
+            if remote_id is not None:
+                record = envelope["record"]
+                unproven[index] = f"{module}.{xmlid_name(record['model'], record['id'])}"
         if remote_id is None:
             outcomes[index] = Outcome("done")  # not there: already deleted
             continue
         ids[index] = remote_id
+    if unproven:
+        metadata = client.execute(remote_model, "get_metadata", [ids[index] for index in unproven])
+        ours = {(row["id"], entry["xmlid"]) for row in metadata for entry in row.get("xmlids") or []}
+        for index, xmlid in unproven.items():
+            if (ids[index], xmlid) not in ours:
+                del ids[index]
+                outcomes[index] = Outcome("done")  # never ours there: nothing of ours to delete
     if ids:
         existing = set(client.execute(remote_model, "search", [("id", "in", list(ids.values()))],
                                       context={"active_test": False}))

@@ -133,3 +133,22 @@ class TestPlainAgainstItself(HttpCase):
         outcomes = plain.apply_batch(client, "res.partner", "bisect", upserts[:13], [])
         self.assertEqual({o.status for o in outcomes.values()}, {"done"})
         self.assertEqual(self.env["res.partner"].search_count([("ref", "like", "BISECT-")]), 19)
+
+    def test_a_deletion_without_binding_deletes_only_what_we_sent(self):
+        """A deletion found by its primary values deletes a remote record only when it carries our identifier."""
+        client = self.system._rpc_client()
+        foreign = self.env["res.partner"].create({"name": "Theirs", "ref": "LOOKALIKE-1"})
+        ours = {"payload": {"name": "Ours", "ref": "LOOKALIKE-2"}, "record": {"model": "res.partner", "id": 9100}}
+        self.assertEqual(plain.apply_batch(client, "res.partner", "lookalike", [(0, ours)], [])[0].status, "done")
+        sent = self.env["res.partner"].search([("ref", "=", "LOOKALIKE-2")])
+        self.assertEqual(len(sent), 1)
+        deletions = [
+            # the same primary values as a record of theirs that we never sent
+            (0, {"payload": {"ref": "LOOKALIKE-1"}, "record": {"model": "res.partner", "id": 9101}}),
+            # a record we sent whose acknowledgement was lost: no binding, found by its primary values
+            (1, {"payload": {"ref": "LOOKALIKE-2"}, "record": {"model": "res.partner", "id": 9100}}),
+        ]
+        outcomes = plain.apply_batch(client, "res.partner", "lookalike", [], deletions)
+        self.assertEqual([outcomes[0].status, outcomes[1].status], ["done", "done"])
+        self.assertTrue(foreign.exists(), "a record that merely looks like ours is never deleted")
+        self.assertFalse(sent.exists())
