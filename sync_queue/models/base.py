@@ -8,6 +8,23 @@ from odoo.tools import SQL
 _logger = logging.getLogger(__name__)
 
 SUITE_MODULE = "sync_queue"
+# precommit data (cleared at commit and rollback): on whose behalf write() changed each record not flushed yet
+ORIGINS_KEY = "sync_queue.origins"
+
+
+def _context_origin(env):
+    """The systems a change is applied for (set by the inbound endpoint and the pull): nothing goes back there."""
+    return tuple(sorted(env.context.get("sync_origin_system_ids") or ())) or None
+
+
+def _common_origin(origins):
+    """The systems every one of ``origins`` spares; None as soon as one change is local."""
+    common = None
+    for origin in origins:
+        if origin is None:
+            return None
+        common = set(origin) if common is None else common & set(origin)
+    return tuple(sorted(common)) if common else None
 
 
 class Base(models.AbstractModel):
@@ -46,6 +63,7 @@ class Base(models.AbstractModel):
         spec = capture_map.get(self._name) if capture_map else None
         if spec is None or not self:
             return super().write(vals)
+        self._sync_note_origin()
         # a relation about to change: what depends on it through the old value changes too
         relational = spec["relational_triggers"].intersection(vals)
         if relational:
@@ -135,17 +153,43 @@ class Base(models.AbstractModel):
 
     def _sync_capture(self, operation, spec):
         """Write the records' change (and their parents' documents) to this transaction's outbox."""
-        # set by the inbound endpoint: nothing goes back to the systems a change came from
-        origin = tuple(sorted(self.env.context.get("sync_origin_system_ids") or ())) or None
+        origins = self._sync_origins()
         rows = []
         if spec["self"] and spec[operation]:
             payloads = self._sync_deletion_payloads() if operation == "unlink" else {}
-            rows += [(self._name, record_id, operation, payloads.get(record_id), origin) for record_id in self.ids]
+            rows += [(self._name, record_id, operation, payloads.get(record_id), origins[record_id])
+                     for record_id in self.ids]
         for parent_model, inverse_name in spec["parents"]:
-            rows += [(parent_model, parent_id, "write", None, origin)
-                     for parent_id in self.sudo()[inverse_name].ids]
+            for record in self.sudo():
+                rows += [(parent_model, parent_id, "write", None, origins[record.id])
+                         for parent_id in record[inverse_name].ids]
         if rows:
             self.env["sync.change"].sudo()._insert_captured(rows)
+
+    def _sync_note_origin(self):
+        """Remember on whose behalf ``write()`` changes the records, until their ``UPDATE`` is captured.
+
+        The inbound endpoint and the pull apply documents with the context key
+        ``sync_origin_system_ids``, so that nothing goes back to the systems a
+        change came from.  A field change is captured at flush, and a flush
+        runs in whatever environment asks for it (the commit flushes with the
+        transaction's default one), not in the environment of ``write()``: the
+        origin is noted here, per record, and a later local ``write()`` of the
+        same record notes that it is local again.
+        """
+        noted = self.env.cr.precommit.data.setdefault(ORIGINS_KEY, {})
+        origin = _context_origin(self.env)
+        for record_id in self._ids:
+            noted[(self._name, record_id)] = origin
+
+    def _sync_origins(self):
+        """``{id: origin}`` of the records' change: the systems it was made for (a tuple of ids), or None for a
+        local change, which goes everywhere."""
+        origin = _context_origin(self.env)
+        noted = self.env.cr.precommit.data.get(ORIGINS_KEY) if origin is None else None
+        if not noted:
+            return dict.fromkeys(self._ids, origin)
+        return {record_id: noted.get((self._name, record_id)) for record_id in self._ids}
 
     def _sync_old_parents(self, spec, written):
         """``{parent model: ids}`` of the parents the records have in the database, for the embedding fields
@@ -167,7 +211,8 @@ class Base(models.AbstractModel):
         return old
 
     def _sync_capture_parents(self, parents):
-        origin = tuple(sorted(self.env.context.get("sync_origin_system_ids") or ())) or None
+        # the parents a record leaves changed on behalf of the systems the record's own change came from
+        origin = _common_origin(self._sync_origins().values())
         rows = [(model, parent_id, "write", None, origin) for model, ids in parents.items() for parent_id in ids]
         if rows:
             self.env["sync.change"].sudo()._insert_captured(rows)

@@ -275,6 +275,17 @@ class TestInbound(HttpCase):
             sent_to.setdefault(message.record_name, set()).add(message.system_id.code)
         self.assertEqual(sent_to, {"Ping": {"broker", "erp", "shop_eu"}, "Pong": {"shop", "erp"}})
 
+    def test_an_update_received_goes_nowhere_back_whenever_it_is_flushed(self):
+        self.assertEqual(self.post("/sync/shop/messages", self.envelope("N3", "Before")).status_code, 200)
+        self.env["sync.change"].search([]).unlink()
+        # the update of a record received before: an UPDATE flushed at the request's commit, in the transaction's
+        # own environment, not in the one that applied the document
+        self.assertEqual(self.post("/sync/shop/messages", self.envelope("N3", "After")).status_code, 200)
+        self.env["sync.message"]._cron_create_queue()
+        sent_to = {m.system_id.code for m in self.env["sync.message"].search([("record_name", "=", "After")])}
+        self.assertTrue(sent_to)
+        self.assertNotIn("shop", sent_to)
+
     def test_deletion_follows_delete_mode(self):
         upsert = self.envelope("D1", "To archive")
         self.assertEqual(self.post("/sync/shop/messages", upsert).status_code, 200)
