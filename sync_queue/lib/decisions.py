@@ -100,3 +100,16 @@ def coalesce(new, existing):
         if changes:
             refresh.append((message_id, changes))
     return insert, refresh
+
+
+def superseded(new, opposite):
+    """Ids of the messages not sent yet that the new messages ``new`` (``[vals]``) make moot: those of the
+    opposite operation for the same system and record (``opposite``: ``{(system_id, res_id): [message id]}``).
+
+    A record's last change wins: a record that leaves the data type and comes
+    back before anything was sent needs its upsert, not the deletion queued
+    in between (and the other way round).  Only the pairs the new messages go
+    to are touched: a deletion still owed to a system the record no longer
+    reaches is kept.
+    """
+    return [message_id for vals in new for message_id in opposite.get((vals["system_id"], vals["res_id"]), ())]

@@ -249,7 +249,8 @@ class SyncMessage(models.Model):
                 lambda m: (m.data_type_id, m.system_id, m.operation)).items():
             Model = self.env[data_type.model_name]
             if operation == "upsert":
-                records = Model.browse(group.mapped("res_id")).exists()
+                # a record that left the data type (its domain, its conditions) is not sent again by hand either
+                records = data_type._filter_matching(Model.browse(group.mapped("res_id")).exists())
                 self._queue_records(data_type, records, "upsert", systems=system)
             else:
                 self._queue_records(data_type, Model, "delete", ids=group.mapped("res_id"), systems=system,
@@ -275,8 +276,8 @@ class SyncMessage(models.Model):
                 "tag": "display_notification",
                 "params": {
                     "type": "warning",
-                    "message": _("%(count)s message(s) not requeued: their record no longer exists, or their system "
-                                 "no longer receives it (%(names)s).",
+                    "message": _("%(count)s message(s) not requeued: their record no longer exists or no longer "
+                                 "matches the data type, or their system no longer receives it (%(names)s).",
                                  count=len(skipped), names=", ".join(skipped.mapped("display_name")[:5])),
                     "next": {"type": "ir.actions.client", "tag": "soft_reload"},
                 },

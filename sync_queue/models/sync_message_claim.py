@@ -22,9 +22,11 @@ class Claimed(list):
     """``[(id, envelope)]`` of a claimed batch; ``held_back`` when there was more to look at than went: every
     due message looked at waits for another, or some failed while their envelope was built."""
 
-    def __init__(self, items=(), held_back=False):
+    def __init__(self, items=(), held_back=False, attempts=None):
         super().__init__(items)
         self.held_back = held_back and not self
+        # {id: attempt_count} this claim gave the messages: its results are for that attempt only
+        self.attempts = attempts or {}
 
 
 class SyncMessageClaim(models.Model):
@@ -146,9 +148,10 @@ class SyncMessageClaim(models.Model):
             cr.execute(SQL(
                 "UPDATE sync_message SET state = 'sending', lease_until = %s, "
                 "attempt_count = COALESCE(attempt_count, 0) + 1, waiting_reason = NULL, write_date = %s "
-                "WHERE id = ANY(%s)",
+                "WHERE id = ANY(%s) RETURNING id, attempt_count",
                 lease, now, messages.ids,
             ))
+            attempts = dict(cr.fetchall())
             claimed_ids = messages.ids
         # from the commit of the claim on, this worker keeps the batch's lease alive while it works on it
         if settings.get("lease_keeper"):
@@ -156,7 +159,7 @@ class SyncMessageClaim(models.Model):
         # Envelopes are built after the claim is committed: a record whose serialization never ends (a code
         # line that loops, a string that fills the memory) kills its worker with its batch under a lease, and
         # each of them is then recovered and claimed alone, so that record fails alone after its attempts.
-        return Claimed(self._freeze_claimed(claimed_ids), held_back=True)
+        return Claimed(self._freeze_claimed(claimed_ids), held_back=True, attempts=attempts)
 
     def _freeze_claimed(self, ids):
         """Build and store the envelopes of the claimed messages ``ids`` that have none yet, in a transaction

@@ -76,6 +76,20 @@ class SyncMessageQueue(models.Model):
             "reference_keys": references.get(res_id) or False,
             "next_attempt_at": next_at,
         } for system_id, res_ids in targets.items() for res_id in res_ids]
+        # the record's last change wins: an upsert not sent yet of a record that leaves, or a deletion not sent
+        # yet of a record that comes back, would otherwise go after the change that undid it
+        self.env.cr.execute(SQL(
+            "SELECT system_id, res_id, id FROM sync_message WHERE data_type_id = %s AND model = %s "
+            "AND res_id = ANY(%s) AND operation != %s AND %s AND system_id = ANY(%s)",
+            data_type.id, data_type.model_name, ids, operation, UNSENT, systems.ids,
+        ))
+        opposite = {}
+        for system_id, res_id, message_id in self.env.cr.fetchall():
+            opposite.setdefault((system_id, res_id), []).append(message_id)
+        superseded = decisions.superseded(vals_list, opposite)
+        if superseded:
+            self._cancel_unsent(superseded, _("Superseded by a later change of the record: it left the data type "
+                                              "or came back before this message was sent."))
         vals_list, refresh = decisions.coalesce(vals_list, existing)
         if refresh:
             self._refresh_unsent(refresh, existing)
@@ -113,6 +127,15 @@ class SyncMessageQueue(models.Model):
                          for record in records.sudo().with_context(active_test=False)}
         return decisions.deletion_targets(ids, [(system.id, system.company_id.id or None) for system in systems],
                                           bindings, messages, companies)
+
+    def _cancel_unsent(self, message_ids, reason):
+        """Cancel the messages ``message_ids`` that are still unsent (a message claimed meanwhile goes on)."""
+        self.env.cr.execute(SQL(
+            "UPDATE sync_message SET state = 'cancelled', last_error = %s, write_date = %s "
+            "WHERE id = ANY(%s) AND %s",
+            reason, fields.Datetime.now(), list(message_ids), UNSENT,
+        ))
+        self.invalidate_model(["state", "last_error", "write_date"])
 
     def _refresh_unsent(self, refresh, existing):
         """Write what :func:`..lib.decisions.coalesce` refreshes on messages not sent yet, in one statement;
@@ -346,6 +369,16 @@ class SyncMessageQueue(models.Model):
 
     def _queue_leaving(self, data_type, records, origin_system):
         """Queue deletions of ``records`` that stopped matching ``data_type`` (``on_leave``), where they may
-        have gone, as for a deleted record."""
+        have gone, as for a deleted record; their upserts not sent yet are cancelled everywhere: built when
+        claimed, they would send a record that no longer matches."""
+        self.flush_model()
+        self.env.cr.execute(SQL(
+            "SELECT id FROM sync_message WHERE data_type_id = %s AND model = %s AND res_id = ANY(%s) "
+            "AND operation = 'upsert' AND %s",
+            data_type.id, data_type.model_name, records.ids, UNSENT,
+        ))
+        unsent_upserts = [row[0] for row in self.env.cr.fetchall()]
+        if unsent_upserts:
+            self._cancel_unsent(unsent_upserts, _("The record no longer matches the data type."))
         return self._queue_records(data_type, records, "delete", deletion_info=data_type._primary_values(records),
                                    origin_system=origin_system)

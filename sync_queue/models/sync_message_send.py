@@ -174,22 +174,22 @@ class SyncMessageSend(models.Model):
         try:
             deliver = system._send_envelopes_deferred(envelopes) if pool else None
             if deliver:
-                return len(claimed), False, (ids, pool.submit(deliver), started)
+                return len(claimed), False, (ids, pool.submit(deliver), started, claimed.attempts)
             results = system._send_envelopes(envelopes)
         except Exception as exc:  # noqa: BLE001 - a failing transport fails its batch, never the scheduler
             results = self._failed_batch(system, exc, len(envelopes))
-        self._store_results(ids, results, time.monotonic() - started)
+        self._store_results(ids, results, time.monotonic() - started, attempts=claimed.attempts)
         if settings.get("lease_keeper"):
             settings["lease_keeper"].release(ids)
         return len(claimed), False, None
 
     def _finish_in_flight(self, system, in_flight, keeper=None):
-        ids, future, started = in_flight
+        ids, future, started, attempts = in_flight
         try:
             results = future.result()
         except Exception as exc:  # noqa: BLE001 - a failing transport fails its batch, never the scheduler
             results = self._failed_batch(system, exc, len(ids))
-        self._store_results(ids, results, time.monotonic() - started)
+        self._store_results(ids, results, time.monotonic() - started, attempts=attempts)
         if keeper:
             keeper.release(ids)
 
@@ -197,7 +197,7 @@ class SyncMessageSend(models.Model):
         _logger.info("Transport of %s failed: %s", system.code, exc)
         return [TransportResult.transient(f"{type(exc).__name__}: {exc}")] * count
 
-    def _store_results(self, ids, results, duration):
+    def _store_results(self, ids, results, duration, attempts=None):
         """Store transport results in a fresh transaction.
 
         The claim was committed after this scheduler's snapshot was taken, so
@@ -210,7 +210,7 @@ class SyncMessageSend(models.Model):
                 with self.env.registry.cursor() as cr:
                     env = self.env(cr=cr)
                     cr.execute(SQL("SELECT id FROM sync_message WHERE id = ANY(%s) ORDER BY id FOR UPDATE", ids))
-                    env["sync.message"].browse(ids)._apply_results(results, duration / len(ids))
+                    env["sync.message"].browse(ids)._apply_results(results, duration / len(ids), attempts=attempts)
                 return
             except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected):
                 _logger.info("Storing results met a concurrent update; again (%s)", attempt + 1)
@@ -231,7 +231,7 @@ class SyncMessageSend(models.Model):
         self.ensure_one()
         self._apply_results([result], duration, replies=False)
 
-    def _apply_results(self, results, duration=0.0, replies=True):
+    def _apply_results(self, results, duration=0.0, replies=True, attempts=None):
         """Move messages after their transport results, set by set (the send queue's hot path).
 
         Only messages still ``sending`` move: an acknowledgement already
@@ -243,12 +243,15 @@ class SyncMessageSend(models.Model):
         self.fetch(RESULT_FIELDS)
         self._insert_attempts([(message.id, result.status, result.reason) for message, result in
                                zip(self, results, strict=True)], duration, now)
-        moving = [(message, result) for message, result in zip(self, results, strict=True)
-                  if message.state == "sending"]
+        # only the attempt these results answer: a message recovered after its lease and claimed again by
+        # another worker is that worker's now, and a late answer of this one must not move it
+        current = {message.id for message in self if message.state == "sending" and (
+            attempts is None or attempts.get(message.id) in (None, message.attempt_count))}
+        moving = [(message, result) for message, result in zip(self, results, strict=True) if message.id in current]
         if replies:
             # what the receiver answered lands in the response queue, as an acknowledgement posted later does
             self.env["sync.response"]._insert_replies(
-                [(message, result, message.state == "sending") for message, result in
+                [(message, result, message.id in current) for message, result in
                  zip(self, results, strict=True) if result.status in (ACKNOWLEDGED, PERMANENT)], now)
         done = [m for m, r in moving if r.status == ACKNOWLEDGED]
         accepted = [m for m, r in moving if r.status == ACCEPTED]

@@ -5,3 +5,4 @@ from . import test_inbound
 from . import test_tours
 from . import test_access
 from . import test_routing
+from . import test_leave

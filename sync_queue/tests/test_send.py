@@ -9,6 +9,7 @@ from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.sync_base.lib import envelope as envelope_lib
+from odoo.addons.sync_base.lib.results import TransportResult
 
 from .common import QueueCase
 
@@ -235,11 +236,11 @@ class TestSend(QueueCase):
         original = Message._apply_results
         calls = []
 
-        def flaky(messages, results, duration=0.0):
+        def flaky(messages, results, duration=0.0, **kwargs):
             calls.append(len(results))
             if len(calls) == 1:
                 raise psycopg2.OperationalError("server closed the connection unexpectedly")
-            return original(messages, results, duration)
+            return original(messages, results, duration, **kwargs)
 
         with patch.object(Message, "_apply_results", flaky), \
                 self.assertLogs("odoo.addons.sync_queue.models.sync_message", "WARNING") as logs:
@@ -476,6 +477,25 @@ class TestSend(QueueCase):
         self.env.invalidate_all()
         self.assertEqual(messages.mapped("state"), ["done", "done"])
         self.assertFalse(Trigger.search_count([("cron_id", "=", cron.id)]))
+
+    def test_a_late_result_of_an_earlier_attempt_moves_nothing(self):
+        message = self._queued()
+        Message, settings = self.env["sync.message"], self.env["sync.message"]._settings()
+        first = Message._claim(self.system, settings)
+        self.assertEqual([message_id for message_id, _envelope in first], message.ids)
+        # its worker outlived the lease: recovered, and claimed again by another worker
+        self.env.invalidate_all()
+        message.write({"lease_until": fields.Datetime.now() - timedelta(seconds=1)})
+        Message._cron_resend()
+        second = Message._claim(self.system, settings)
+        self.assertEqual(second.attempts, {message.id: 2})
+        # the first worker's answer arrives late: it is no answer to the attempt on the network now
+        Message._store_results(message.ids, [TransportResult.transient("late")], 1.0, attempts=first.attempts)
+        self.env.invalidate_all()
+        self.assertEqual((message.state, message.attempt_count), ("sending", 2))
+        Message._store_results(message.ids, [TransportResult.acknowledged()], 1.0, attempts=second.attempts)
+        self.env.invalidate_all()
+        self.assertEqual(message.state, "done")
 
     def test_queue_all_wakes_the_senders(self):
         cron = self.env.ref("sync_queue.ir_cron_send")

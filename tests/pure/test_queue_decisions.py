@@ -104,3 +104,12 @@ def test_nothing_changed_nothing_refreshed():
 def test_a_deletion_coalesces_without_refreshing():
     existing = {(S1, 7): (100, None, "Ada")}
     assert decisions.coalesce([vals(S1, 7, operation="delete", name=False)], existing) == ([], [])
+
+
+def test_a_record_s_last_change_supersedes_the_opposite_unsent_message():
+    new = [{"system_id": 1, "res_id": 10, "operation": "upsert"}, {"system_id": 2, "res_id": 10,
+                                                                    "operation": "upsert"}]
+    opposite = {(1, 10): [7], (3, 10): [8]}
+    # only where the new message goes: the deletion still owed to system 3 stays
+    assert decisions.superseded(new, opposite) == [7]
+    assert decisions.superseded([], opposite) == []

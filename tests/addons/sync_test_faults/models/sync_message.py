@@ -14,19 +14,19 @@ class SyncMessage(models.Model):
             faults.kill("freeze")
         return claimed
 
-    def _store_results(self, ids, results, duration):
+    def _store_results(self, ids, results, duration, attempts=None):
         # the transport answered; nothing of its answer is stored yet
         path = faults.kill_file(self.env, "store")
         if path and faults.take(path):
             faults.kill("store")
-        return super()._store_results(ids, results, duration)
+        return super()._store_results(ids, results, duration, attempts=attempts)
 
     def _freeze_envelopes(self):
         frozen = super()._freeze_envelopes()
         faults.hold(self.env)
         return frozen
 
-    def _apply_results(self, results, duration=0.0, replies=True):
-        applied = super()._apply_results(results, duration, replies=replies)
+    def _apply_results(self, results, duration=0.0, replies=True, attempts=None):
+        applied = super()._apply_results(results, duration, replies=replies, attempts=attempts)
         faults.hold(self.env)
         return applied
