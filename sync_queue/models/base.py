@@ -112,17 +112,37 @@ class Base(models.AbstractModel):
             self._sync_capture("unlink", spec)
         return super().unlink()
 
+    def _update_field_translations(self, field_name, translations, digest=None, source_lang=None):
+        # the translation dialog of the web client writes the column with a raw UPDATE, never through
+        # _write_multi: a translated name changed there changes the document too
+        result = super()._update_field_translations(field_name, translations, digest=digest,
+                                                     source_lang=source_lang)
+        capture_map = self._sync_capture_map()
+        spec = capture_map.get(self._name) if capture_map else None
+        if spec is not None and self and self._fields[field_name].store:
+            if spec["any_field"] or field_name in spec["fields"]:
+                self._sync_capture("write", spec)
+            if field_name in spec["triggers"]:
+                self._sync_capture_dependents(capture_map, {field_name})
+        return result
+
     # ------------------------------------------------------------------
     def _sync_capture_map(self):
-        """The capture map (``{model: spec}``) of this registry, or None when nothing may be captured now."""
-        if self.env.context.get("sync_no_capture"):
-            return None
+        """The capture map (``{model: spec}``) of this registry, or None when nothing may be captured now.
+
+        No context key switches capture off: a context travels with any RPC call, and a change that a caller
+        could keep from being captured would be lost for the other side.
+        """
         pool = self.pool
         if not pool.ready and SUITE_MODULE not in pool._init_modules:
             # loading, and the suite's models and tables are not (all) there yet
             return None
         if "sync.data.type" not in pool:
             return None
+        if not pool.ready and not hasattr(pool, "_sync_capture_started"):
+            # the modules loaded before capture started in this run: their changes are captured at the end of the
+            # loading (sync.change._register_hook)
+            pool._sync_capture_started = frozenset(pool._init_modules)
         data_types = self.env["sync.data.type"]
         # Read the ormcache entry directly: calling the decorated method costs
         # its signature binding on every write() of every model.
@@ -136,13 +156,15 @@ class Base(models.AbstractModel):
         if pool.ready:
             return data_types._capture_map()
         try:
-            # a module loaded after the suite may change its configuration models: never break an install
+            # a module loaded after the suite may change its configuration models (a column not created yet):
+            # never break an install
             with self.env.cr.savepoint(flush=False):
                 result = type(data_types)._capture_map.__cache__.method(data_types)
-        except Exception:
-            _logger.warning("Changes are not captured while this module loads: the capture map cannot be read",
-                            exc_info=True)
-            return None
+        except Exception:  # any error of a half-loaded registry: its changes are captured at the end instead
+            _logger.info("The capture map cannot be read while this module loads: its changes are captured at the "
+                         "end of the loading", exc_info=True)
+            pool._sync_capture_missed = True
+            result = None
         entries[key] = result
         return result
 

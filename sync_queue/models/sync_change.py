@@ -67,31 +67,43 @@ class SyncChange(models.Model):
             self.env.flush_all()
 
     def _register_hook(self):
-        """At the end of a module installation or upgrade, capture what the modules loaded before the suite changed.
+        """At the end of a module installation or upgrade, capture what the modules loaded before capture started
+        changed.
 
         While modules load, capture starts once the suite is loaded (see
-        ``base._sync_capture_map``); the modules loaded before it in the same
-        run (``-u base`` updating countries) ran without it.  Their creations
-        and updates carry a write date of the run: every module writes its
-        ``ir.module.module`` row in the transaction that loads it, so the
-        oldest such row of the run is older than any of their changes.
-        A record changed by such a module with raw SQL, or deleted by it, is
-        not seen.  Runs while the registry is loading, in the transaction that
-        ends the loading.
+        ``base._sync_capture_map``); the modules processed before it in the
+        same run (``-u base`` updating countries, a module that depends on
+        ``base`` only being upgraded) ran without it.  Their creations and
+        updates carry a write date of the run's transactions, all made on the
+        connection that loads the registry: every record of a synchronized
+        model written since that connection opened is captured, once (a
+        record that already has the same pending change is not captured
+        again, so what the suite captured live is not doubled).  A record
+        changed by such a module with raw SQL, or deleted by it, is not seen.
+        Runs while the registry is loading, in the transaction that ends the
+        loading.
         """
         super()._register_hook()
         pool = self.pool
         if pool.ready or not pool.updated_modules:
             return
         capture_map = self._sync_capture_map()
+        started = getattr(pool, "_sync_capture_started", frozenset())
+        missed = getattr(pool, "_sync_capture_missed", False)
+        if not missed and not any(module in started for module in pool.updated_modules):
+            return  # every module of this run loaded with capture running
+        if missed or capture_map is None:
+            # read it now that every module is loaded and every column exists
+            data_types = self.env["sync.data.type"]
+            capture_map = type(data_types)._capture_map.__cache__.method(data_types)
         if not capture_map:
             return
         cr = self.env.cr
-        cr.execute(SQL("SELECT min(write_date) FROM ir_module_module WHERE name = ANY(%s)",
-                       list(pool.updated_modules)))
+        # the loading connection opened before the run's first transaction, and stays open until its end
+        cr.execute("SELECT backend_start AT TIME ZONE 'UTC' FROM pg_stat_activity WHERE pid = pg_backend_pid()")
         since = cr.fetchone()[0]
-        if not since:
-            return
+        cr.execute("SELECT coalesce(max(id), 0) FROM sync_change")
+        last_id = cr.fetchone()[0]
         for model, spec in capture_map.items():
             Model = self.env[model].sudo().with_context(active_test=False)
             if not Model._log_access or not (spec["self"] or spec["parents"] or spec["triggers"]):
@@ -106,4 +118,11 @@ class SyncChange(models.Model):
                 (records - created)._sync_capture("write", spec)
             if spec["triggers"]:
                 records._sync_capture_dependents(capture_map, spec["triggers"])
-        _logger.info("Captured the changes of the modules loaded in this run")
+        # what was captured live, or twice here (a record and a record it embeds), stays once
+        cr.execute(SQL(
+            """DELETE FROM sync_change c WHERE c.id > %s AND c.origin_system_ids IS NULL AND EXISTS (
+                   SELECT FROM sync_change o WHERE o.model = c.model AND o.res_id = c.res_id
+                   AND o.operation = c.operation AND o.origin_system_ids IS NULL AND o.id < c.id)""",
+            last_id,
+        ))
+        _logger.info("Captured the changes of the modules loaded before the suite in this run")
