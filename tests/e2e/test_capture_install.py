@@ -130,3 +130,20 @@ def test_module_install_and_upgrades_are_captured_once(make_database, tmp_path):
     queued = db.shell(QUEUE)
     assert set(queued) == set(changes) and set(queued.values()) == {1}
     print(f"install, upgrade and -u base captured in {time.monotonic() - started:.0f}s")
+
+
+def test_installing_the_suite_with_a_module_loaded_before_it_logs_nothing_wrong(make_plain_database, tmp_path):
+    """The suite and a module that loads before it, in one run on a fresh database: capture starts mid-run
+    without a warning, and the end of the loading has nothing to capture (nothing is configured yet)."""
+    started = time.monotonic()
+    db = make_plain_database("install_fresh")
+    addon = tmp_path / "sync_test_install"
+    shutil.copytree(SOURCE, addon)
+    _write_manifest(addon, "18.0.1.0.0", "data/tags.xml")
+    db.addons_path += f",{tmp_path}"
+    log = db.install(["sync_queue", "sync_test_install"], extra=["--log-level=info"])
+    _clean(log, "-i sync_queue,sync_test_install")
+    assert log.index("Loading module sync_test_install") < log.index("Loading module sync_queue")
+    assert db.shell("result = [env['sync.change'].search_count([]), env.ref('sync_test_install.tag_a').name]") == [
+        0, "Install A"]
+    print(f"fresh install in {time.monotonic() - started:.0f}s")
