@@ -28,6 +28,7 @@ import uuid
 from .codec import CodecError, format_datetime, parse_datetime
 
 __all__ = [
+    "BINDING_REF",
     "ENVELOPE_KEYS",
     "OPERATIONS",
     "SUPPORTED_VERSIONS",
@@ -43,6 +44,10 @@ __all__ = [
 VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
 OPERATIONS = ("upsert", "delete")
+#: the key of a reference to the receiver's own record: ``{"$ref": "<its id there>"}``, what a binding says.
+#: No document property may be called so (mapping lines refuse names that start with "$"), so it never reads
+#: as a property: ``{"ref": "12"}`` is always a record whose property ``ref`` is "12".
+BINDING_REF = "$ref"
 ENVELOPE_KEYS = (
     "id",
     "type",

@@ -9,6 +9,7 @@ from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.sync_base.lib.codec import SUPPORTED_TYPES, CodecError, decode_value, encode_value
+from odoo.addons.sync_base.lib.envelope import BINDING_REF
 
 from ..lib import schema_gen
 from ..lib.template import TemplateError, is_json_template, render
@@ -342,7 +343,8 @@ class SyncDataType(models.Model):
         } if primaries else {}
 
     def _reference_values(self, line, related, system):
-        """The reference of each related record: remote reference, else primary values, else display name."""
+        """The reference of each related record: the receiver's id (``{"$ref": ...}``, from the binding), else
+        primary values, else display name."""
         bindings = {}
         if system and related:
             bindings = self.env["sync.binding"].sudo()._find(system, related._name, related.ids)
@@ -350,7 +352,7 @@ class SyncDataType(models.Model):
         refs = {}
         for record in related:
             if record.id in bindings:
-                refs[record.id] = {"ref": bindings[record.id].remote_ref}
+                refs[record.id] = {BINDING_REF: bindings[record.id].remote_ref}
             elif record.id in primaries:
                 refs[record.id] = primaries[record.id]
             else:
@@ -518,16 +520,18 @@ class SyncDataType(models.Model):
         reference_type = line.reference_id.with_env(self.env)
         primaries = set(reference_type.line_ids.filtered("primary").mapped("name"))
         found = comodel.browse()
-        if "ref" in primaries and primaries <= set(ref):
-            # a primary property named "ref" reads like a binding's {"ref": <our id>}: the primary values are
-            # the stronger claim, our own id the fallback
+        if BINDING_REF in ref:
+            # our own id, as the sender's binding says: a reference nothing else can be mistaken for
+            found = self._browse_ref(comodel, ref[BINDING_REF])
+        elif "ref" in primaries and primaries <= set(ref):
+            # a record whose property "ref" has that value, never the record with that id: a customer reference
+            # made of digits is no id, and a record not here yet is not ours of the same number
             try:
                 found = reference_type._find_by_primary(ref)
             except SyncMappingError:
-                found = comodel.browse()  # not a value of that property ({"ref": 8}): the receiver's id
-            if not found and len(ref) == 1:
-                found = self._browse_ref(comodel, ref["ref"])
-        elif "ref" in ref:
+                found = comodel.browse()
+        elif set(ref) == {"ref"}:
+            # {"ref": <our id>}: a binding as senders before "$ref" wrote it, where no property is called ref
             found = self._browse_ref(comodel, ref["ref"])
         elif "name" in ref and len(ref) == 1:
             found = comodel.with_context(active_test=False).search([(comodel._rec_name or "id", "=", ref["name"])],
@@ -648,7 +652,8 @@ class SyncDataType(models.Model):
                     inner.pop("$schema", None)
                 prop = schema_gen.nullable(inner) if line.cardinality == "2one" else schema_gen.array_of(inner)
             elif line.line_type == "reference":
-                inner = {"type": "object", "description": _("A reference: ref, primary values, or name")}
+                inner = {"type": "object",
+                         "description": _("A reference: $ref (the receiver's id), primary values, or name")}
                 prop = schema_gen.nullable(inner) if line.cardinality == "2one" else schema_gen.array_of(inner)
             elif line.line_type == "default":
                 prop = {} if is_json_template(line.value or "") else {"type": "string"}

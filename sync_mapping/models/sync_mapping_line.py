@@ -93,6 +93,13 @@ class SyncMappingLine(models.Model):
         prefix = _("Line %(prop)r of %(data_type)s: ", prop=self.name, data_type=self.data_type_id.display_name)
         return ValidationError(prefix + message % kw if kw else prefix + message)
 
+    @api.constrains("name")
+    def _check_name_reserved(self):
+        for line in self:
+            if (line.name or "").startswith("$"):
+                raise line._error(_("property names starting with \"$\" are reserved: {\"$ref\": ...} is the "
+                                    "receiver's id in a reference, which no property may be mistaken for."))
+
     @api.constrains("line_type", "value", "reference_id", "cardinality", "primary")
     def _check_line(self):
         for line in self:

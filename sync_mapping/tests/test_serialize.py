@@ -45,7 +45,7 @@ class TestSerialize(MappingCase):
         system = self.env["sync.system"].create({"name": "Shop", "code": "shop"})
         self.env["sync.binding"]._bind(system, self.belgium, "res.country", "77")
         [document] = self.contact_type._serialize(self.contact, system=system)
-        self.assertEqual(document["country"], {"ref": "77"})
+        self.assertEqual(document["country"], {"$ref": "77"})
         [without] = self.contact_type._serialize(self.contact)
         self.assertEqual(without["country"], {"code": "BE"})
 

@@ -1,9 +1,9 @@
 import copy
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
-from ..models.sync_data_type import SyncMappingError
+from ..models.sync_data_type import SyncMappingError, SyncUnresolvedReference
 from .common import MappingCase
 
 
@@ -95,14 +95,25 @@ class TestUpsert(MappingCase):
         [tag] = orders._upsert([document])
         self.assertNotEqual(tag, sent)
         self.assertEqual(tag.partner_ids, self.contact)
-        # a binding's reference (the receiver's id) still resolves when no record has it as primary value
-        [tag] = orders._upsert([{"name": "By id", "partners": [{"ref": str(self.company.id)}]}])
+        # a binding's reference is the receiver's id, under a key no property can have: also when another
+        # record's customer reference is that number
+        look_alike = self.env["res.partner"].create({"name": "Look-alike", "ref": str(self.company.id)})
+        [tag] = orders._upsert([{"name": "By id", "partners": [{"$ref": str(self.company.id)}]}])
         self.assertEqual(tag.partner_ids, self.company)
-        # an id as a number (a pull from a plain remote) is no value of the text property: the id, too
-        [tag] = orders._upsert([{"name": "By number", "partners": [{"ref": self.company.id}]}])
+        [tag] = orders._upsert([{"name": "By number", "partners": [{"$ref": self.company.id}]}])
         self.assertEqual(tag.partner_ids, self.company)
+        # {"ref": <digits>} is a customer reference: the record that has it, never the record with that id
+        [tag] = orders._upsert([{"name": "By value", "partners": [{"ref": str(self.company.id)}]}])
+        self.assertEqual(tag.partner_ids, look_alike)
+        # and a customer reference not here yet is not here yet, whatever record has that id
+        look_alike.ref = "MOVED"
+        with self.assertRaises(SyncUnresolvedReference):
+            orders._upsert([{"name": "Not yet", "partners": [{"ref": str(self.company.id)}]}])
         with self.assertRaisesRegex(SyncMappingError, 'cannot resolve the reference {"ref": "CUST-404"}'):
             orders._upsert([{"name": "Unknown", "partners": [{"ref": "CUST-404"}]}])
+        # no property may be called so
+        with self.assertRaisesRegex(ValidationError, "reserved"):
+            by_ref.line_ids = [(0, 0, {"line_type": "field", "value": "email", "name": "$ref"})]
 
     def test_invalid_document_is_refused_with_property(self):
         with self.assertRaisesRegex(SyncMappingError, "property is_company"):

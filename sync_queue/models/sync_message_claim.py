@@ -275,6 +275,7 @@ class SyncMessageClaim(models.Model):
             [("system_id", "=", system.id), ("model", "=", message.model), ("res_id", "=", message.res_id)], limit=1)
         payload = dict(message.deletion_info or {})
         if binding:
-            payload["ref"] = binding.remote_ref
+            # the receiver's id beside the primary values, under a key no property can have
+            payload[envelope_lib.BINDING_REF] = binding.remote_ref
         return payload
 

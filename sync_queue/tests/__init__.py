@@ -6,3 +6,4 @@ from . import test_tours
 from . import test_access
 from . import test_routing
 from . import test_leave
+from . import test_capture_guards

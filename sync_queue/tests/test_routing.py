@@ -217,5 +217,5 @@ class TestDeletionRacingASend(TransactionCase):
         states, in_order, payloads, bound = self.run_in_cursor(outcome)
         self.assertEqual(states, [("upsert", "done"), ("delete", "done")])
         self.assertTrue(in_order, "the upsert went first, the deletion after it")
-        self.assertEqual(payloads, [{"name": "Racer"}, {"name": "Racer", "ref": f"test/{self.partner_id}"}])
+        self.assertEqual(payloads, [{"name": "Racer"}, {"name": "Racer", "$ref": f"test/{self.partner_id}"}])
         self.assertFalse(bound, "deleted over there: no binding left")

@@ -524,7 +524,7 @@ class TestSend(QueueCase):
         self.assertEqual(deletion.state, "done")
         envelope = envelope_lib.parse(deletion.envelope)
         self.assertEqual(envelope["operation"], "delete")
-        self.assertEqual(envelope["payload"], {"name": "Brandon", "ref": f"test/{partner_id}"})
+        self.assertEqual(envelope["payload"], {"name": "Brandon", "$ref": f"test/{partner_id}"})
         self.assertFalse(self.env["sync.binding"]._find(self.system, "res.partner", [partner_id]))
 
     def test_user_actions(self):

@@ -6,7 +6,7 @@ records and their external identifiers (``<module>.<model>_<id>``, the
 module naming this database) in one remote transaction, without
 administrator rights, so a record sent twice is updated, never duplicated.
 
-References (many2one, many2many) are resolved to remote ids: ``{"ref": id}``
+References (many2one, many2many) are resolved to remote ids: ``{"$ref": id}``
 (a binding) as is, primary values (``{"code": "BE"}``) or ``{"name": ...}``
 by a search on the remote.  A reference that cannot be resolved yet fails
 its envelope transiently, naming the record.  Records that reference others
@@ -18,6 +18,11 @@ whole whatever its order.
 import re
 
 from .client import TRANSIENT_MARKERS, RpcError
+
+# sync_base/lib/envelope.py's BINDING_REF, repeated: this module imports nothing of the other addons
+BINDING_REF = "$ref"
+# remote records looked at for a deletion without binding: ours is among those with the primary values
+DELETION_CANDIDATES = 20
 
 __all__ = ["Outcome", "apply_batch", "load_scalar", "xmlid_module", "xmlid_name"]
 
@@ -74,8 +79,12 @@ class _Resolver:
     def resolve(self, relation, ref):
         if not isinstance(ref, dict) or not ref:
             return None
-        # {"ref": <remote id>} of a binding; anything else under "ref" is a primary property named "ref"
-        if set(ref) == {"ref"} and str(ref["ref"]).isdigit():
+        if BINDING_REF in ref:
+            remote_id = str(ref[BINDING_REF])
+            return int(remote_id) if remote_id.isdigit() else None
+        # {"ref": <remote id>}: a binding as senders before "$ref" wrote it, only where no field is called ref;
+        # elsewhere "ref" is a value of the remote's field ref, never an id
+        if set(ref) == {"ref"} and str(ref["ref"]).isdigit() and "ref" not in _fields(self.client, relation):
             return int(ref["ref"])
         key = (relation, tuple(sorted((k, str(v)) for k, v in ref.items())))
         if key not in self.cache:
@@ -201,42 +210,47 @@ def apply_batch(client, remote_model, own_code, upserts, deletions, delete_mode=
         resolver.cache.clear()
         pending = waiting
     if deletions:
-        outcomes.update(_delete(client, remote_model, deletions, resolver, delete_mode, module))
+        outcomes.update(_delete(client, remote_model, deletions, delete_mode, module))
     return outcomes
 
 
-def _delete(client, remote_model, deletions, resolver, delete_mode, module):
+def _delete(client, remote_model, deletions, delete_mode, module):
     """Delete (or archive) the remote records of ``deletions``; ``{index: Outcome}``.
 
-    A deletion names its record by the remote id of its binding (``ref``).
-    Without one (an upsert delivered but never acknowledged here), a record
-    found by the primary values is deleted only when it carries the external
-    identifier this database gave it (``get_metadata`` reads it for any user
-    who may read the record): a remote record that merely has the same
-    primary values is never ours to delete.
+    A deletion names its record by the remote id of its binding
+    (``{"$ref": id}``).  Without one (an upsert delivered but never
+    acknowledged here), the records found by the primary values are
+    candidates only: the one that carries the external identifier this
+    database gave it (``get_metadata`` reads it for any user who may read the
+    record) is deleted, and a remote record that merely has the same primary
+    values, or whose id happens to equal one of them, never is.
     """
-    outcomes, ids, unproven = {}, {}, {}
+    outcomes, ids, candidates = {}, {}, {}
     for index, envelope in deletions:
         payload = dict(envelope["payload"])
-        # {"ref": <remote id>} of a binding; a "ref" that is no id is a primary property called ref
-        bound = "ref" in payload and str(payload["ref"]).isdigit()
-        remote_id = int(payload["ref"]) if bound else None
-        if remote_id is None:
-            primary = {k: v for k, v in payload.items() if not (bound and k == "ref")}
-            remote_id = resolver.resolve(remote_model, primary) if primary else None
-            if remote_id is not None:
-                record = envelope["record"]
-                unproven[index] = f"{module}.{xmlid_name(record['model'], record['id'])}"
-        if remote_id is None:
-            outcomes[index] = Outcome("done")  # not there: already deleted
+        if BINDING_REF in payload and str(payload[BINDING_REF]).isdigit():
+            ids[index] = int(payload[BINDING_REF])
             continue
-        ids[index] = remote_id
-    if unproven:
-        metadata = client.execute(remote_model, "get_metadata", [ids[index] for index in unproven])
-        ours = {(row["id"], entry["xmlid"]) for row in metadata for entry in row.get("xmlids") or []}
-        for index, xmlid in unproven.items():
-            if (ids[index], xmlid) not in ours:
-                del ids[index]
+        if (set(payload) == {"ref"} and str(payload["ref"]).isdigit()
+                and "ref" not in _fields(client, remote_model)):
+            ids[index] = int(payload["ref"])  # a binding as envelopes frozen before "$ref" carry it
+            continue
+        primary = {key: value for key, value in payload.items() if key != BINDING_REF}
+        found = client.execute(remote_model, "search", [(key, "=", value) for key, value in primary.items()],
+                               limit=DELETION_CANDIDATES, context={"active_test": False}) if primary else []
+        if found:
+            record = envelope["record"]
+            candidates[index] = (found, f"{module}.{xmlid_name(record['model'], record['id'])}")
+        else:
+            outcomes[index] = Outcome("done")  # not there: already deleted
+    if candidates:
+        metadata = client.execute(remote_model, "get_metadata",
+                                  sorted({remote_id for found, _xmlid in candidates.values() for remote_id in found}))
+        ours = {entry["xmlid"]: row["id"] for row in metadata for entry in row.get("xmlids") or []}
+        for index, (_found, xmlid) in candidates.items():
+            if xmlid in ours:
+                ids[index] = ours[xmlid]
+            else:
                 outcomes[index] = Outcome("done")  # never ours there: nothing of ours to delete
     if ids:
         existing = set(client.execute(remote_model, "search", [("id", "in", list(ids.values()))],

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.sync_base.lib.codec import CodecError, encode_value
+from odoo.addons.sync_base.lib.envelope import BINDING_REF
 
 from ..lib import plain, pull
 from ..lib.client import RpcError
@@ -361,7 +362,7 @@ class SyncRpcWatermark(models.Model):
                 ("system_id", "=", self.system_id.id), ("remote_model", "=", relation), ("model", "=", comodel),
                 ("remote_ref", "in", [str(remote_id) for remote_id in ids]),
             ])
-            refs = {int(binding.remote_ref): {"ref": binding.res_id} for binding in bindings}
+            refs = {int(binding.remote_ref): {BINDING_REF: binding.res_id} for binding in bindings}
             unbound = sorted(ids - set(refs))
             primary_lines = line.reference_id.line_ids.filtered("primary") if line.reference_id else []
             if unbound and primary_lines:
