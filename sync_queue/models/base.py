@@ -78,6 +78,8 @@ class Base(models.AbstractModel):
             triggers = spec["triggers"] & columnless
             if triggers:
                 self._sync_capture_dependents(capture_map, triggers)
+            if spec["paths"]:
+                self._sync_capture_paths(capture_map, spec, columnless)
         return result
 
     def _write_multi(self, vals_list):
@@ -97,6 +99,8 @@ class Base(models.AbstractModel):
         triggers = spec["triggers"] & written
         if triggers:
             self._sync_capture_dependents(capture_map, triggers)
+        if spec["paths"]:
+            self._sync_capture_paths(capture_map, spec, written)
         return result
 
     def unlink(self):
@@ -107,6 +111,10 @@ class Base(models.AbstractModel):
             # what depends on them first, so that their own deletion is the last change of each record
             if spec["triggers"]:
                 self._sync_capture_dependents(capture_map, spec["triggers"], exclude=self)
+            if spec["paths"]:
+                self._sync_capture_paths(capture_map, spec, None, exclude=self)
+            if spec["relations"]:
+                self._sync_capture_relations(capture_map, spec, exclude=self)
             if spec["cascades"]:
                 self._sync_capture_cascade(capture_map, spec, {(self._name, rid) for rid in self.ids})
             self._sync_capture("unlink", spec)
@@ -260,6 +268,36 @@ class Base(models.AbstractModel):
             dependent_spec = capture_map.get(model)
             if ids and dependent_spec is not None:
                 self.env[model].browse(sorted(ids))._sync_capture("write", dependent_spec)
+
+    def _sync_capture_paths(self, capture_map, spec, written, exclude=None):
+        """Capture the records whose template lines show ``written`` fields of ``self`` through a dotted path
+        (``{country_id.code}``: the partners of a country whose code changed); every path when ``written`` is
+        None (``self`` is being deleted)."""
+        for model, path, names in spec["paths"]:
+            target_spec = capture_map.get(model)
+            if target_spec is None or (written is not None and names.isdisjoint(written)):
+                continue
+            dependents = self.env[model].sudo().with_context(active_test=False).search(
+                [(path, "in", list(self._ids))], order="id")
+            if exclude is not None and model == exclude._name:
+                dependents -= exclude
+            if dependents:
+                dependents._sync_capture("write", target_spec)
+
+    def _sync_capture_relations(self, capture_map, spec, exclude=None):
+        """Capture, as updated, the records whose watched many2many field loses ``self`` with the rows the
+        database deletes from its relation table (deleting a tag changes the tags of its partners)."""
+        for model, table, column, other in spec["relations"]:
+            target_spec = capture_map.get(model)
+            if target_spec is None:
+                continue
+            self.env.cr.execute(SQL("SELECT DISTINCT %s FROM %s WHERE %s = ANY(%s) ORDER BY 1", SQL.identifier(column),
+                                    SQL.identifier(table), SQL.identifier(other), list(self._ids)))
+            ids = [rid for (rid,) in self.env.cr.fetchall()]
+            if exclude is not None and model == exclude._name:
+                ids = [rid for rid in ids if rid not in exclude._ids]
+            if ids:
+                self.env[model].browse(ids)._sync_capture("write", target_spec)
 
     def _sync_capture_cascade(self, capture_map, spec, seen):
         """Capture what the database's foreign keys will delete (or empty) along with ``self``.

@@ -106,7 +106,7 @@ class SyncChange(models.Model):
         last_id = cr.fetchone()[0]
         for model, spec in capture_map.items():
             Model = self.env[model].sudo().with_context(active_test=False)
-            if not Model._log_access or not (spec["self"] or spec["parents"] or spec["triggers"]):
+            if not Model._log_access or not (spec["self"] or spec["parents"] or spec["triggers"] or spec["paths"]):
                 continue
             records = Model.search([("write_date", ">=", since)], order="id")
             if not records:
@@ -118,6 +118,8 @@ class SyncChange(models.Model):
                 (records - created)._sync_capture("write", spec)
             if spec["triggers"]:
                 records._sync_capture_dependents(capture_map, spec["triggers"])
+            if spec["paths"]:
+                records._sync_capture_paths(capture_map, spec, None)
         # what was captured live, or twice here (a record and a record it embeds), stays once
         cr.execute(SQL(
             """DELETE FROM sync_change c WHERE c.id > %s AND c.origin_system_ids IS NULL AND EXISTS (

@@ -59,7 +59,12 @@ class SyncDataType(models.Model):
         Odoo's dependency graph; ``relational_triggers`` the relational ones),
         ``targets`` (those watched non-stored fields), ``cascades`` (``(model,
         field, ondelete)`` of rows the database deletes or empties with this
-        model's records and that capture must see).
+        model's records and that capture must see), ``paths`` (``(model, path,
+        fields)``: a change of ``fields`` of this model's records is a change
+        of the ``model`` records whose dotted ``path`` in a template line leads
+        to them), ``relations`` (``(model, table, column, other column)``: the
+        many2many rows that PostgreSQL deletes with this model's records change
+        the watched many2many field of those ``model`` records).
         """
         result = {}
         targets = set()
@@ -67,7 +72,8 @@ class SyncDataType(models.Model):
         def entry(model):
             return result.setdefault(model, {"self": False, "create": False, "write": False, "unlink": False,
                                              "fields": set(), "any_field": False, "parents": set(),
-                                             "triggers": set(), "cascades": set()})
+                                             "triggers": set(), "cascades": set(), "paths": {},
+                                             "relations": set()})
 
         def watch(model_name, names):
             for name in names or ():
@@ -92,6 +98,7 @@ class SyncDataType(models.Model):
             else:
                 spec["fields"] |= watched
             watch(data_type.model_name, watched)
+            self._capture_template_paths(data_type, entry)
             for line in data_type.line_ids.filtered(lambda line: line.line_type == "model"):
                 field = self.env[data_type.model_name]._fields.get(line.value)
                 if field is not None and field.type == "one2many" and line.reference_id:
@@ -103,7 +110,9 @@ class SyncDataType(models.Model):
                     else:
                         child["fields"] |= child_fields | {field.inverse_name}
                     watch(field.comodel_name, child_fields)
+                    self._capture_template_paths(line.reference_id, entry)
         self._capture_cascades(result, entry)
+        self._capture_relations(result, entry)
         targets = frozenset(targets)
         for model, spec in result.items():
             fields_ = self.env[model]._fields
@@ -113,7 +122,44 @@ class SyncDataType(models.Model):
             spec["relational_triggers"] = frozenset(name for name in spec["triggers"] if fields_[name].relational)
             spec["targets"] = targets
             spec["cascades"] = tuple(sorted(spec["cascades"]))
+            spec["relations"] = tuple(sorted(spec["relations"]))
+            spec["paths"] = tuple(sorted((model, path, frozenset(names))
+                                         for (model, path), names in spec["paths"].items()))
         return result
+
+    def _capture_template_paths(self, data_type, entry):
+        """Follow the dotted paths of ``data_type``'s template lines: a template's ``{country_id.code}`` watches
+        the code on the country, whose change is the change of the records whose ``country_id`` it is."""
+        for line in data_type.line_ids.filtered(lambda line: line.line_type == "default"):
+            try:
+                chains = paths(line.value or "")
+            except TemplateError:
+                continue  # _watched_fields says "any field" for it
+            for chain in chains:
+                current = self.env[data_type.model_name]
+                for position, name in enumerate(chain[:-1]):
+                    field = current._fields.get(name)
+                    if field is None or not field.relational:
+                        break
+                    current = self.env[field.comodel_name]
+                    target = current._fields.get(chain[position + 1])
+                    if target is None:
+                        break
+                    names = {target.name} if target.store else {
+                        dependency.name for dependency in _field_dependencies(target, self.pool)
+                        if dependency.model_name == current._name}
+                    key = (data_type.model_name, ".".join(chain[:position + 1]))
+                    entry(current._name)["paths"].setdefault(key, set()).update(names)
+
+    def _capture_relations(self, result, entry):
+        """Add to ``result`` the models whose deletion empties a watched many2many field of captured records:
+        the rows of its relation table go by the database's foreign key, never through ``write()``."""
+        for model, spec in list(result.items()):
+            if not (spec["self"] or spec["parents"]):
+                continue
+            for field in self.env[model]._fields.values():
+                if field.type == "many2many" and field.store and (spec["any_field"] or field.name in spec["fields"]):
+                    entry(field.comodel_name)["relations"].add((model, field.relation, field.column1, field.column2))
 
     def _capture_cascades(self, result, entry):
         """Add to ``result`` the models whose deletion makes the database delete (or empty a watched field of)

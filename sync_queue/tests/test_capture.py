@@ -343,3 +343,41 @@ class TestCapturePaths(QueueCase):
                     self.env["res.partner.bank"].create({"acc_number": f"GONE{flush}", "partner_id": self.partner.id})
                     raise ZeroDivisionError
                 self.assertFalse(self.changed("res.partner.bank"))
+
+
+@tagged("post_install", "-at_install")
+class TestCaptureFollowsPathsAndRelations(QueueCase):
+    """A template's dotted path and a many2many field see the changes the database makes on the other side."""
+
+    def test_a_template_path_is_captured_when_the_record_it_leads_to_changes(self):
+        self.contact_type.line_ids = [(0, 0, {"line_type": "default", "value": "{country_id.code}-{parent_id.ref}",
+                                              "name": "where"})]
+        country = self.env["res.country"].create({"name": "Syldavia", "code": "XS"})
+        company = self.env["res.partner"].create({"name": "Klow Works", "is_company": True, "ref": "KW"})
+        self.partner.write({"country_id": country.id, "parent_id": company.id})
+        self.commit()
+        self.changes().unlink()
+        country.code = "XY"
+        self.assertEqual(self.changed(), {self.partner.id})
+        self.changes().unlink()
+        company.ref = "KW2"
+        self.assertEqual(self.changed(), {self.partner.id})
+        self.changes().unlink()
+        country.name = "Borduria"  # not shown
+        self.assertFalse(self.changed())
+
+    def test_deleting_a_tag_is_a_change_of_the_records_that_had_it(self):
+        self.contact_type.line_ids = [(0, 0, {"line_type": "field", "value": "category_id", "name": "tags"})]
+        tag, kept = self.env["res.partner.category"].create([{"name": "Gone"}, {"name": "Kept"}])
+        self.partner.category_id = tag | kept
+        untagged = self.env["res.partner"].create({"name": "Untagged", "category_id": [(6, 0, kept.ids)]})
+        self.commit()
+        self.changes().unlink()
+        tag.unlink()
+        self.assertEqual(self.changed(operation="write"), {self.partner.id})
+        self.assertNotIn(untagged.id, self.changed())
+
+    def changed(self, model="res.partner", operation=None):
+        self.commit()
+        changes = self.changes().filtered(lambda c: c.model == model and operation in (None, c.operation))
+        return set(changes.mapped("res_id"))
