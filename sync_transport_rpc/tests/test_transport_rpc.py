@@ -152,3 +152,26 @@ class TestPlainAgainstItself(HttpCase):
         self.assertEqual([outcomes[0].status, outcomes[1].status], ["done", "done"])
         self.assertTrue(foreign.exists(), "a record that merely looks like ours is never deleted")
         self.assertFalse(sent.exists())
+
+    def test_a_customer_reference_made_of_digits_is_never_a_remote_id(self):
+        """{"ref": "<digits>"} is a value of the field ref; only {"$ref": id} is the remote's id."""
+        client = self.system._rpc_client()
+        foreign = self.env["res.partner"].create({"name": "Theirs, whose id is our customer reference"})
+        number = str(foreign.id)
+        # a deletion of a record of ours whose customer reference is that number, never acknowledged here
+        deletion = (0, {"payload": {"ref": number}, "record": {"model": "res.partner", "id": 9200}})
+        self.assertEqual(plain.apply_batch(client, "res.partner", "digits", [], [deletion])[0].status, "done")
+        self.assertTrue(foreign.exists(), "the remote record with that id was never ours to delete")
+        # a reference to a company of ours with that customer reference, not over there yet: it waits
+        contact = {"payload": {"name": "Digits contact", "parent_id": {"ref": number}},
+                   "record": {"model": "res.partner", "id": 9201}}
+        outcome = plain.apply_batch(client, "res.partner", "digits", [(0, contact)], [])[0]
+        self.assertEqual(outcome.status, "transient", outcome.reason)
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Digits contact")]))
+        # our copy and two of theirs with the same customer reference: ours goes, theirs stay
+        ours = {"payload": {"name": "Ours twice", "ref": "TWIN"}, "record": {"model": "res.partner", "id": 9202}}
+        self.assertEqual(plain.apply_batch(client, "res.partner", "digits", [(0, ours)], [])[0].status, "done")
+        twins = self.env["res.partner"].create([{"name": f"Twin {i}", "ref": "TWIN"} for i in range(2)])
+        deletion = (0, {"payload": {"ref": "TWIN"}, "record": {"model": "res.partner", "id": 9202}})
+        self.assertEqual(plain.apply_batch(client, "res.partner", "digits", [], [deletion])[0].status, "done")
+        self.assertEqual(self.env["res.partner"].search([("ref", "=", "TWIN")]), twins)
