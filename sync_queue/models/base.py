@@ -56,6 +56,9 @@ class Base(models.AbstractModel):
             records._sync_capture("create", spec)
             if spec["triggers"]:
                 records._sync_capture_dependents(capture_map, spec["triggers"], create=True)
+            tables = records._sync_shared_relations(spec, set().union(*vals_list))
+            if tables:
+                records._sync_capture_relations(capture_map, spec, tables=tables)
         return records
 
     def write(self, vals):
@@ -68,7 +71,14 @@ class Base(models.AbstractModel):
         relational = spec["relational_triggers"].intersection(vals)
         if relational:
             self._sync_capture_dependents(capture_map, relational)
+        # a many2many written from this side of a relation that records of a watched model hold on theirs (a
+        # tag's partners are the partners' tags): those that lose it now, and those that gain it below
+        tables = self._sync_shared_relations(spec, vals)
+        if tables:
+            self._sync_capture_relations(capture_map, spec, tables=tables)
         result = super().write(vals)
+        if tables:
+            self._sync_capture_relations(capture_map, spec, tables=tables)
         # column fields are captured in _write_multi when their UPDATE runs; x2many fields change their tables
         # (or their records) here
         columnless = {fname for fname in vals if self._fields[fname].column_type is None}
@@ -284,12 +294,22 @@ class Base(models.AbstractModel):
             if dependents:
                 dependents._sync_capture("write", target_spec)
 
-    def _sync_capture_relations(self, capture_map, spec, exclude=None):
-        """Capture, as updated, the records whose watched many2many field loses ``self`` with the rows the
-        database deletes from its relation table (deleting a tag changes the tags of its partners)."""
+    def _sync_shared_relations(self, spec, fnames):
+        """The relation tables of the many2many fields among ``fnames`` that watched records hold on their
+        side too (``spec["relations"]``)."""
+        if not spec["relations"]:
+            return set()
+        shared = {table for _model, table, _column, _other in spec["relations"]}
+        return {field.relation for field in map(self._fields.get, fnames)
+                if field is not None and field.type == "many2many" and field.relation in shared}
+
+    def _sync_capture_relations(self, capture_map, spec, exclude=None, tables=None):
+        """Capture, as updated, the records whose watched many2many field holds ``self`` in its relation table:
+        before a deletion, whose rows the database deletes (deleting a tag changes the tags of its partners),
+        and around a write of the same relation from this side (only ``tables`` then)."""
         for model, table, column, other in spec["relations"]:
             target_spec = capture_map.get(model)
-            if target_spec is None:
+            if target_spec is None or (tables is not None and table not in tables):
                 continue
             self.env.cr.execute(SQL("SELECT DISTINCT %s FROM %s WHERE %s = ANY(%s) ORDER BY 1", SQL.identifier(column),
                                     SQL.identifier(table), SQL.identifier(other), list(self._ids)))

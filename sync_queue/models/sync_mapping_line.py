@@ -26,7 +26,7 @@ def _field_dependencies(field, registry):
     return found
 
 
-def _unfollowable_reason(field, registry):
+def _unfollowable_reason(field, env):
     """Why the changes of non-stored ``field`` cannot be captured, or None when its dependencies say it all."""
     todo = [field]
     seen = set()
@@ -35,12 +35,14 @@ def _unfollowable_reason(field, registry):
         if current in seen or current.store:
             continue
         seen.add(current)
+        registry = env.registry
         if not registry.field_depends.get(current):
+            # env._: this function has no self for Odoo's gettext to find the language by
             context = registry.field_depends_context.get(current)
             if context:
-                return _("%(field)s is not stored and depends only on the context (%(keys)s)",
-                         field=current, keys=", ".join(context))
-            return _("%(field)s is not stored and declares nothing it depends on", field=current)
+                return env._("%(field)s is not stored and depends only on the context (%(keys)s)",
+                             field=current, keys=", ".join(context))
+            return env._("%(field)s is not stored and declares nothing it depends on", field=current)
         todo.extend(dependency for path in current.resolve_depends(registry) for dependency in path)
     return None
 
@@ -77,4 +79,4 @@ class SyncMappingLine(models.Model):
         field = model._fields.get(self.value or "") if model is not None else None
         if field is None or field.store:
             return None
-        return _unfollowable_reason(field, self.env.registry)
+        return _unfollowable_reason(field, self.env)

@@ -226,6 +226,25 @@ class TestCapturePaths(QueueCase):
         company_type.action_generate_schema()
         return company_type
 
+    def test_a_many2many_written_from_the_other_side_is_a_change_of_the_records_it_holds(self):
+        self.contact_type.line_ids = [(0, 0, {"line_type": "field", "value": "category_id", "name": "tags"})]
+        tag = self.env["res.partner.category"].create({"name": "VIP"})
+        other = self.env["res.partner"].create({"name": "Other"})
+        self.commit()
+        self.changes().unlink()
+        # the tag's partners are the partners' tags: one relation table, written from the tag
+        tag.write({"partner_ids": [(4, self.partner.id)]})
+        self.assertEqual(self.changed(operation="write"), {self.partner.id})
+        self.changes().unlink()
+        tag.write({"partner_ids": [(6, 0, other.ids)]})
+        self.assertEqual(self.changed(operation="write"), {self.partner.id, other.id}, "the one that lost it too")
+        self.changes().unlink()
+        self.env["res.partner.category"].create({"name": "New", "partner_ids": [(4, self.partner.id)]})
+        self.assertEqual(self.changed(operation="write"), {self.partner.id})
+        self.changes().unlink()
+        tag.name = "VIP Gold"  # not a change of the partners' documents
+        self.assertFalse(self.changed())
+
     def changed(self, model="res.partner", operation=None):
         self.commit()
         changes = self.changes().filtered(lambda c: c.model == model and operation in (None, c.operation))
