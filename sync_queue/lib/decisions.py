@@ -45,18 +45,22 @@ def deletion_targets(res_ids, systems, bindings, messages, record_companies=None
     still exist (a record leaving the data type); a deleted record's company
     is gone with it.
 
-    A deletion goes to a system only when the system may hold the record (a
-    binding, or an upsert that may have been delivered: :func:`may_hold_record`)
-    and only when the record is within the system's company, so that a
-    receiver never deletes a record of its own that merely looks like ours.
+    A deletion goes to a system only when the system may hold the record: a
+    binding (wherever the record has moved since), or an upsert that may
+    have been delivered (:func:`may_hold_record`) when the record is within
+    the system's company, so that a receiver never deletes a record of its
+    own that merely looks like ours.
     """
     record_companies = record_companies or {}
-    held = set(map(tuple, bindings))
-    held.update((system_id, res_id) for system_id, res_id, *message in messages if may_hold_record(*message))
+    bound = set(map(tuple, bindings))
+    maybe = {(system_id, res_id) for system_id, res_id, *message in messages if may_hold_record(*message)}
     targets = {}
     for system_id, company_id in systems:
+        # a binding says where the record is, whatever company it has moved to since (its deletion names the
+        # receiver's id, so it can hit nothing else); an upsert that may have arrived only within the company
         chosen = [res_id for res_id in res_ids
-                  if (system_id, res_id) in held and reachable(company_id, record_companies.get(res_id))]
+                  if (system_id, res_id) in bound
+                  or ((system_id, res_id) in maybe and reachable(company_id, record_companies.get(res_id)))]
         if chosen:
             targets[system_id] = chosen
     return targets

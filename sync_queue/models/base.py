@@ -59,6 +59,8 @@ class Base(models.AbstractModel):
             tables = records._sync_shared_relations(spec, set().union(*vals_list))
             if tables:
                 records._sync_capture_relations(capture_map, spec, tables=tables)
+            if _context_origin(self.env) is not None:
+                records._sync_note_origin_of_dependents(set().union(*vals_list), create=True)
         return records
 
     def write(self, vals):
@@ -66,7 +68,7 @@ class Base(models.AbstractModel):
         spec = capture_map.get(self._name) if capture_map else None
         if spec is None or not self:
             return super().write(vals)
-        self._sync_note_origin()
+        self._sync_note_origin(vals)
         # a relation about to change: what depends on it through the old value changes too
         relational = spec["relational_triggers"].intersection(vals)
         if relational:
@@ -79,6 +81,8 @@ class Base(models.AbstractModel):
         result = super().write(vals)
         if tables:
             self._sync_capture_relations(capture_map, spec, tables=tables)
+        if _context_origin(self.env) is not None:
+            self._sync_note_origin_of_dependents(vals)  # through the new values of relations too
         # column fields are captured in _write_multi when their UPDATE runs; x2many fields change their tables
         # (or their records) here
         columnless = {fname for fname in vals if self._fields[fname].column_type is None}
@@ -206,7 +210,7 @@ class Base(models.AbstractModel):
         if rows:
             self.env["sync.change"].sudo()._insert_captured(rows)
 
-    def _sync_note_origin(self):
+    def _sync_note_origin(self, fnames=()):
         """Remember on whose behalf ``write()`` changes the records, until their ``UPDATE`` is captured.
 
         The inbound endpoint and the pull apply documents with the context key
@@ -221,6 +225,25 @@ class Base(models.AbstractModel):
         origin = _context_origin(self.env)
         for record_id in self._ids:
             noted[(self._name, record_id)] = origin
+        if origin is not None and fnames:
+            self._sync_note_origin_of_dependents(fnames)
+
+    def _sync_note_origin_of_dependents(self, fnames, create=False):
+        """Note the origin of this write on the records whose stored fields Odoo recomputes because of it (a
+        company renamed for a system renames its contacts' commercial company name): flushed later, in
+        whatever environment, they are changes made for the same systems.  A record noted as changed locally
+        stays local."""
+        fields_ = [self._fields[fname] for fname in fnames if fname in self._fields]
+        tree = self.pool.get_trigger_tree(fields_) if fields_ else None
+        if not tree:
+            return
+        noted = self.env.cr.precommit.data.setdefault(ORIGINS_KEY, {})
+        origin = _context_origin(self.env)
+        for _field, records, _create in self.sudo().with_context(active_test=False)._modified_triggers(tree,
+                                                                                                          create):
+            for record_id in records._ids:
+                if record_id:
+                    noted.setdefault((records._name, record_id), origin)
 
     def _sync_origins(self):
         """``{id: origin}`` of the records' change: the systems it was made for (a tuple of ids), or None for a

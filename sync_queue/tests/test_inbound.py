@@ -286,6 +286,28 @@ class TestInbound(HttpCase):
         self.assertTrue(sent_to)
         self.assertNotIn("shop", sent_to)
 
+    def test_a_recompute_on_another_record_caused_by_a_received_change_goes_nowhere_back(self):
+        self.contact_type.line_ids = [(0, 0, {"line_type": "field", "value": "commercial_company_name",
+                                              "name": "company_name"})]
+        self.contact_type.action_generate_schema()
+        self.message_type = self.contact_type.message_type
+        self.assertEqual(self.post("/sync/shop/messages", self.envelope("CO9", "Acme")).status_code, 200)
+        company = self.partners("CO9")
+        company.is_company = True
+        kid = self.env["res.partner"].create({"name": "Kid", "parent_id": company.id})
+        self.env.flush_all()
+        self.env["sync.change"].search([]).unlink()
+        self.env["sync.message"].search([]).unlink()
+        # the shop renames the company: Odoo recomputes the contact's commercial company name, flushed at commit
+        self.assertEqual(self.post("/sync/shop/messages", self.envelope("CO9", "Acme Renamed")).status_code, 200)
+        self.env.invalidate_all()
+        self.assertEqual(kid.commercial_company_name, "Acme Renamed")
+        self.env["sync.message"]._cron_create_queue()
+        sent = {(m.res_id, m.system_id.code) for m in self.env["sync.message"].search([])}
+        self.assertIn((kid.id, "erp"), sent)
+        self.assertNotIn((kid.id, "shop"), sent, "changed only because of the shop's own change")
+        self.assertNotIn((company.id, "shop"), sent)
+
     def test_deletion_follows_delete_mode(self):
         upsert = self.envelope("D1", "To archive")
         self.assertEqual(self.post("/sync/shop/messages", upsert).status_code, 200)

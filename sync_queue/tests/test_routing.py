@@ -94,6 +94,19 @@ class TestRouting(QueueCase):
         self.assertEqual(deletions.system_id, self.system)
         self.assertEqual(deletions.deletion_info, {"name": "Brandon"})
 
+    def test_a_record_that_moved_to_another_company_and_left_is_deleted_where_it_is_bound(self):
+        self.contact_type.on_leave = "delete"
+        self._sent_to_the_first_system()
+        self.assertTrue(self.env["sync.binding"].search([("system_id", "=", self.system.id),
+                                                         ("res_id", "=", self.partner.id)]))
+        # moves to company 2 and leaves the data type: the company-1 system holds it, and gets its deletion
+        self.partner.write({"company_id": self.company_2.id, "is_company": True})
+        self.queue()
+        deletions = self.messages(res_id=self.partner.id, operation="delete")
+        self.assertEqual(deletions.system_id, self.system)
+        self.send()
+        self.assertEqual(deletions.state, "done")
+
     def test_a_new_parent_of_a_contact_not_sent_yet_goes_first(self):
         company_type = self.env["sync.data.type"].create({
             "name": "Companies", "library_id": self.library.id,

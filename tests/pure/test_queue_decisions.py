@@ -58,12 +58,16 @@ def test_an_upsert_to_another_system_is_not_evidence():
     assert targets == {S1: [7]}
 
 
-def test_a_record_that_still_exists_goes_only_within_the_system_company():
-    # a record leaving the data type, now of company 2: not to the company-1 system that got it before
+def test_a_record_that_still_exists_goes_where_it_is_bound_whatever_its_company():
+    # a record leaving the data type, now of company 2: also to the company-1 system that holds it (a binding
+    # names the receiver's id: nothing else can be hit), or it would stay there for good
     systems = [(S1, C1), (S2, C2), (S3, None)]
     targets = decisions.deletion_targets([7, 8], systems, [(S1, 7), (S2, 7), (S3, 7), (S1, 8)], [],
                                          record_companies={7: C2, 8: None})
-    assert targets == {S2: [7], S3: [7], S1: [8]}
+    assert targets == {S1: [7, 8], S2: [7], S3: [7]}
+    # without a binding, an upsert that may have arrived counts only within the system's company
+    maybe = [(S1, 7, "upsert", "sent", 1, True), (S2, 7, "upsert", "sent", 1, True)]
+    assert decisions.deletion_targets([7], systems, [], maybe, record_companies={7: C2}) == {S2: [7]}
 
 
 def test_order_of_the_records_is_kept():
@@ -113,3 +117,13 @@ def test_a_record_s_last_change_supersedes_the_opposite_unsent_message():
     # only where the new message goes: the deletion still owed to system 3 stays
     assert decisions.superseded(new, opposite) == [7]
     assert decisions.superseded([], opposite) == []
+
+
+def test_a_bound_record_that_moved_to_another_company_is_still_deleted_where_it_is():
+    systems = [(1, 1), (2, 2)]
+    # bound on system 1 (company 1); the record has moved to company 2 and leaves the data type
+    assert decisions.deletion_targets([10], systems, [(1, 10)], [], {10: 2}) == {1: [10]}
+    # an upsert that may have arrived, without binding, counts only within the company
+    messages = [(1, 10, "upsert", "failed", 1, True)]
+    assert decisions.deletion_targets([10], systems, [], messages, {10: 2}) == {}
+    assert decisions.deletion_targets([10], systems, [], messages, {10: 1}) == {1: [10]}
