@@ -62,7 +62,9 @@ def test_the_demo_sends_everything_and_runs_again_safely():
         # every confirmed sale order is a purchase order on the target, once, with its three lines
         sold = dict(pg.query(SOURCE_DB, "SELECT o.name, count(l.id) FROM sale_order o JOIN sale_order_line l "
                                         "ON l.order_id = o.id WHERE o.client_order_ref LIKE 'DEMO-%%' "
-                                        "AND o.create_date >= coalesce(%s, '-infinity') GROUP BY 1", (started,)))
+                                        # typed: on a machine without the demo databases, started is None
+                                        "AND o.create_date >= coalesce(%s::timestamp, '-infinity'::timestamp) "
+                                        "GROUP BY 1", (started,)))
         assert len(sold) == 3, sold
         bought = pg.query(TARGET_DB, "SELECT o.partner_ref, count(l.id), min(v.name) FROM purchase_order o "
                                      "JOIN purchase_order_line l ON l.order_id = o.id "
