@@ -87,6 +87,59 @@ class SyncMappingLine(models.Model):
         return model._fields.get(self.value)
 
     # ------------------------------------------------------------------
+    # What the person saving may read
+    # ------------------------------------------------------------------
+    @api.model
+    def _path_access_error(self, model_name, chain):
+        """Why the current user may not read the field path ``chain`` of ``model_name``, or ``None``.
+
+        Documents are built as the superuser and read by every synchronization
+        user, so a mapping, a template, a domain or a condition may only name
+        what the person saving it could read: the model, then each field of
+        the path (its ``groups``; the fields a related field follows), then each
+        model the path enters.  Fields of the credential groups are refused to
+        everybody (:func:`is_secret`).  The message names the field and why,
+        never a value.
+        """
+        env = self.env(su=False)
+        return self._path_access_error_in(env, model_name, tuple(chain), depth=0)
+
+    @api.model
+    def _path_access_error_in(self, env, model_name, chain, depth):
+        if depth > 8:
+            return _("%(model)s: the fields follow each other too deep.", model=model_name)
+        model = env.get(model_name)
+        if model is None:
+            return _("%(model)s is not a model here.", model=model_name)
+        if not env["ir.model.access"].check(model_name, "read", raise_exception=False):
+            return _("you may not read %(model)s.", model=model_name)
+        for position, segment in enumerate(chain):
+            field = model._fields.get(segment)
+            if field is None:
+                return _("%(segment)r is not a field of %(model)s.", segment=segment, model=model._name)
+            if is_secret(field) or field.groups == ".":
+                return _("the field %(field)s of %(model)s holds credentials or is hidden from everybody: it never "
+                         "goes into a document.", field=segment, model=model._name)
+            if not field.is_accessible(env):
+                return _("you may not read the field %(field)s of %(model)s (it is restricted to some groups).",
+                         field=segment, model=model._name)
+            if field.related:
+                related = field.related.split(".") if isinstance(field.related, str) else list(field.related)
+                error = self._path_access_error_in(env, model._name, tuple(related), depth + 1)
+                if error:
+                    return _("%(field)s of %(model)s follows another path: %(error)s", field=segment,
+                             model=model._name, error=error)
+            if field.type in ("many2one", "one2many", "many2many") and position < len(chain) - 1:
+                model = env.get(field.comodel_name)
+                if model is None:
+                    return _("%(model)s is not a model here.", model=field.comodel_name)
+                if not env["ir.model.access"].check(model._name, "read", raise_exception=False):
+                    return _("you may not read %(model)s, which %(field)s holds.", model=model._name, field=segment)
+            elif position < len(chain) - 1:
+                return _("%(segment)r of %(model)s is not relational.", segment=segment, model=model._name)
+        return None
+
+    # ------------------------------------------------------------------
     # Checks
     # ------------------------------------------------------------------
     def _error(self, message, **kw):
