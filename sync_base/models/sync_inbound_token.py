@@ -41,19 +41,43 @@ class SyncInboundToken(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        # Tokens come from sync.system._generate_inbound_token only: a token
-        # typed in by hand would never have been random.
-        if not self.env.su and not self.env.context.get("sync_token_generated"):
+        # Tokens come from sync.system._generate_inbound_token only, which creates them as the suite (sudo): a
+        # token typed in by hand would never have been random.  No context key opens this door: context keys
+        # arrive from any RPC caller.
+        if not self.env.su:
             raise UserError(_("Inbound tokens are created with the button 'Generate Token' of their system."))
         return super().create(vals_list)
 
     def write(self, vals):
-        if {"prefix", "token_hash", "system_id"} & set(vals) and not self.env.su:
-            raise UserError(_("A token's secret and system cannot be changed; revoke it and generate another."))
+        """Write ``vals``; a token's secret, system and revocation never move back.
+
+        Whoever writes, superuser included: the hash, the prefix and the system
+        cannot change; a revocation is final (set once, never cleared or moved);
+        an expiry can only move earlier (or be set where there was none).
+        """
+        self._check_token_write(vals)
         return super().write(vals)
+
+    def _check_token_write(self, vals):
+        if {"prefix", "token_hash", "system_id"} & set(vals):
+            raise UserError(_("A token's secret and system cannot be changed; revoke it and generate another."))
+        if "revoked_at" in vals:
+            if not vals["revoked_at"]:
+                raise UserError(_("A revoked token stays revoked: generate another one."))
+            if any(self.sudo().mapped("revoked_at")):
+                raise UserError(_("A revoked token stays revoked: its revocation cannot be changed."))
+        if "expires_at" in vals:
+            new = fields.Datetime.to_datetime(vals["expires_at"]) if vals["expires_at"] else None
+            for token in self.sudo():
+                if token.expires_at and (new is None or new > token.expires_at):
+                    raise UserError(
+                        _("The expiry of token %(name)s can only move earlier: generate another token to extend "
+                          "access.", name=token.name)
+                    )
 
     def action_revoke(self):
         """Revoke the tokens at once; a revoked token is refused and cannot be restored."""
         self.filtered(lambda t: not t.revoked_at).write({"revoked_at": fields.Datetime.now()})
         for system in self.system_id:
             system.message_post(body=_("An inbound token was revoked."))
+        return True
