@@ -2,7 +2,7 @@ import logging
 import re
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.base.models.res_partner import _lang_get
 
@@ -145,6 +145,10 @@ class SyncSystem(models.Model):
         """
         self.ensure_one()
         self.check_access("write")
+        # whoever holds the token acts as the system's inbound user: never more than the one who generates it
+        reason = self._power_beyond(self.env.user)
+        if reason:
+            raise AccessError(reason)
         token = token_lib.generate()
         self.env["sync.inbound.token"].sudo().create(
             {
