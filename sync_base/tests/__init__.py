@@ -4,3 +4,4 @@ from . import test_system_guard
 from . import test_access
 from . import test_binding
 from . import test_views
+from . import test_access_matrix
