@@ -5,3 +5,4 @@ from . import test_upsert
 from . import test_checks
 from . import test_conditions
 from . import test_schema_export
+from . import test_access_matrix

@@ -1,11 +1,19 @@
 import json
 
-from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
 
 
 class SyncPreview(models.TransientModel):
-    """Shows the document a record becomes, or why it cannot."""
+    """Shows the document a record becomes, or why it cannot.
+
+    The document is built with the rights of the user who asks: the record,
+    every field and every related record the lines reach are read as him
+    (template and code lines included: they get the record in his
+    environment), so a preview never shows what he could not read himself.
+    Documents sent by the queue, built as the superuser, are another matter:
+    they hold what a manager mapped, which ``sync_mapping`` checks at save.
+    """
 
     _name = "sync.preview"
     _description = "Synchronization Document Preview"
@@ -21,7 +29,25 @@ class SyncPreview(models.TransientModel):
 
     @api.model
     def _selection_target_model(self):
-        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
+        # only the models the user may read: the list itself would tell him what is installed and where to look
+        Access = self.env["ir.model.access"]
+        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])
+                if model.model in self.env and Access.check(model.model, "read", raise_exception=False)]
+
+    def _preview_refusal(self, record):
+        """Why the current user may not preview ``record``, or ``None``.
+
+        Says which record, never what it holds (Odoo's access error may name it).
+        """
+        for what, target in ((_("the record %(record)s", record=f"{record._name},{record.id}"), record),
+                             (_("the system %(system)s", system=self.system_id.id), self.system_id)):
+            if not target:
+                continue
+            try:
+                target.check_access("read")
+            except AccessError:
+                return _("You may not read %(what)s: there is nothing to preview.", what=what)
+        return None
 
     @api.depends("data_type_id", "record_ref", "system_id")
     def _compute_document(self):
@@ -31,18 +57,30 @@ class SyncPreview(models.TransientModel):
             if not record or not wizard.data_type_id:
                 continue
             if record._name != wizard.data_type_id.model_name:
-                wizard.error = f"Pick a record of {wizard.data_type_id.model_name}."
+                wizard.error = _("Pick a record of %(model)s.", model=wizard.data_type_id.model_name)
+                continue
+            refusal = wizard._preview_refusal(record)
+            if refusal:
+                wizard.error = refusal
                 continue
             try:
                 entries = wizard.data_type_id._serialize_collect(record, wizard.system_id or None)
+            except AccessError:
+                # a field or a related record the user may not read: say so without Odoo's details
+                wizard.error = _("The document reaches fields or records you may not read: there is nothing to "
+                                 "preview.")
+                continue
             except UserError as exc:
                 wizard.error = exc.args[0]
                 continue
             if not entries:
-                wizard.error = "This record belongs to another company than the system's: it is never sent there."
+                wizard.error = _("This record belongs to another company than the system's: it is never sent there.")
                 continue
             _record, document, error = entries[0]
-            if error:
+            if isinstance(error, AccessError):
+                wizard.error = _("The document reaches fields or records you may not read: there is nothing to "
+                                 "preview.")
+            elif error:
                 wizard.error = error.args[0]
             else:
                 wizard.document = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False)
