@@ -2,3 +2,4 @@ from . import test_transport_rpc
 from . import test_pull
 from . import test_shared_schema
 from . import test_suite_retry
+from . import test_access_matrix
