@@ -1,2 +1,3 @@
 from . import test_transport_wso2
 from . import test_broker
+from . import test_access_matrix
