@@ -257,23 +257,32 @@ class SyncDataType(models.Model):
         values was never received from it and is left alone.  A record that
         is not there, or not bound, is nothing to do, and no error, so a
         replayed deletion succeeds.
+
+        As for ``_upsert``, the current user (this recordset's environment:
+        the system's inbound user) is who deletes, with its rights and record
+        rules; the configuration and the bindings are read by the suite.  A
+        bound record still there that the user may not read is neither
+        deleted nor forgotten: the deletion waits (a reference not resolved
+        yet) until a manager gives the user access to it.
         """
         self.ensure_one()
-        Model = self.env[self.model_name].with_context(active_test=False)
+        target_env = self.env  # the applying user: see _upsert
+        config = self.sudo()
+        Model = target_env[config.model_name].with_context(active_test=False)
         remote_model, ref = remote_ref
         binding = self.env["sync.binding"].sudo()._find_local(system, remote_model, ref).filtered(
-            lambda b: b.model == self.model_name)
-        record = Model.browse(binding.res_id).exists() if binding else Model.browse()
+            lambda b: b.model == config.model_name)
+        record = config._bound_record(Model, binding, ref) if binding else Model.browse()
         if not record:
-            binding.unlink()
+            binding.sudo().unlink()
             return record
-        if self.delete_mode == "archive":
+        if config.delete_mode == "archive":
             if record.active:
                 record.active = False
         else:
             # only the caller's binding: the other targets still need theirs to get the deletion
             self.env["sync.binding"].sudo().search(
-                [("system_id", "=", system.id), ("model", "=", self.model_name), ("res_id", "=", record.id)]
+                [("system_id", "=", system.id), ("model", "=", config.model_name), ("res_id", "=", record.id)]
             ).unlink()
             record.unlink()
         return record

@@ -264,6 +264,11 @@ class SyncInboundMessage(models.Model):
             raise InboundRetry(_("System %(system)s has no inbound user to apply documents with.",
                                  system=system.code))
         origins = system | self.env["sync.system"].sudo().search([("code", "=", source)])
+        # The inbound user applies, never the caller nor the superuser: the data type in the inbound user's
+        # environment (with_user leaves superuser mode) is what _upsert and _apply_inbound_deletion take as the
+        # user whose rights and record rules every record of the document goes through; they read the
+        # configuration themselves, as the suite, so the inbound user needs no right on it (not even
+        # Synchronization / User, which would show it every queued envelope).
         applier = data_type.with_user(system.user_id).with_context(sync_origin_system_ids=origins.ids)
         if system.company_id:
             applier = applier.with_company(system.company_id)
