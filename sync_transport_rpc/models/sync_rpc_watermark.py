@@ -219,7 +219,14 @@ class SyncRpcWatermark(models.Model):
         return applied
 
     def _applier(self):
-        """The data type as the system's user, with the system as the origin: nothing goes back to it."""
+        """The data type as the system's user, with the system as the origin: nothing goes back to it.
+
+        ``_upsert`` and ``_apply_inbound_deletion`` read the configuration as
+        the suite and touch the records only as this user (not superuser:
+        ``with_user`` leaves it), with the system's company: its rights and
+        record rules decide what a pulled record may find, reference and
+        change, and it needs no Synchronization group.
+        """
         system = self.system_id
         applier = self.data_type_id.with_user(system.user_id).with_context(
             sync_origin_system_ids=system.ids, tracking_disable=True)

@@ -13,8 +13,8 @@ class TestSuiteReferenceNotHereYet(HttpCase):
         cls.env["ir.config_parameter"].sudo().set_param("sync_base.own_code", "suite_src")
         receiver_user = cls.env["res.users"].create({
             "name": "Suite receiver", "login": "suite_receiver",
-            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id,
-                                  cls.env.ref("sync_base.group_sync_user").id])],
+            # the rights on the records it writes, and no Synchronization group: the suite reads its configuration
+            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id])],
         })
         System = cls.env["sync.system"]
         # the receiving side: this database's own code, as the remote suite knows it
