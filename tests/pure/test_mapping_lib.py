@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sync_mapping_lib import schema_gen
-from sync_mapping_lib.code_check import CodeCheckError, check_expression
+from sync_mapping_lib.code_check import CodeCheckError, chain_text, check_expression, describe_write, record_chains
 from sync_mapping_lib.naming import suggest_property_name
 from sync_mapping_lib.template import TemplateError, is_json_template, parse, paths, render
 
@@ -490,3 +490,97 @@ def test_array_of_and_nullable():
 def test_unknown_field_type_is_named():
     with pytest.raises(ValueError, match="no JSON Schema for Odoo field type 'properties'"):
         schema_gen.field_schema("properties")
+
+
+# --------------------------------------------------------------------------- what a code line reads
+
+
+def _chains(expression):
+    return {chain_text(chain) for chain in record_chains(expression)}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "record.toggle_active() or record.name",
+        "record.action_archive()",
+        "record.message_post(body='x')",
+        "record.search([])",
+        "record.search_count([])",
+        "record.browse(2)",
+        "record.read(['name'])",
+        "record.name_search('a')",
+        "record.filtered_domain([('a', '=', 1)])",
+        "[lambda r: r.name][0](record)",
+        "(x := record)",
+        "record.mapped(lambda r, x=record: x.name)",
+    ],
+)
+def test_acting_calls_and_hidden_lambdas_are_refused(expression):
+    with pytest.raises(CodeCheckError, match="line 1, column"):
+        record_chains(expression)
+
+
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ("record.name.upper()", {"record", "record.name", "record.name.upper()"}),
+        ("obj.user_ids.mapped('totp_secret')",
+         {"record", "record.user_ids", "record.user_ids.mapped('totp_secret')"}),
+        ("record['totp_secret']", {"record", "record['totp_secret']"}),
+        ("[c.name for c in record.child_ids]", {"record", "record.child_ids", "record.child_ids[...]",
+                                               "record.child_ids[...].name"}),
+        ("record.child_ids.filtered(lambda c: c.user_ids.login)",
+         {"record", "record.child_ids", "record.child_ids.filtered(lambda ...)", "record.child_ids[...]",
+          "record.child_ids[...].user_ids", "record.child_ids[...].user_ids.login"}),
+        ("record.child_ids.mapped(lambda c: c.parent_id).name",
+         {"record", "record.child_ids", "record.child_ids.mapped(lambda ...)", "record.child_ids[...]",
+          "record.child_ids[...].parent_id", "record.child_ids[...].parent_id.name"}),
+        ("{}.get(1, record).password", {"record", "record.password"}),
+        ("map(lambda u: u.password, record.user_ids)",
+         {"record", "record.user_ids", "record.user_ids[...]", "record.user_ids[...].password"}),
+        ("(lambda r: r.password)(record)", {"record", "record.password"}),
+        ("(record.parent_id or record).password", {"record", "record.parent_id", "record.parent_id.password",
+                                                   "record.password"}),
+        ("system.code", {"system", "system.code"}),
+        ("len(record.child_ids) + 1", {"record", "record.child_ids"}),
+        ("datetime.date.today().isoformat()", set()),
+        ("record.child_ids[record.index]", {"record", "record.index", "record.child_ids", "record.child_ids[...]"}),
+    ],
+)
+def test_record_chains(expression, expected):
+    assert _chains(expression) == expected
+
+
+def test_record_chains_steps():
+    chains = record_chains("record.child_ids[0].mapped('a.b') and record.child_ids[record.x]")
+    assert ("record", ("attr", "child_ids"), ("item", "number", None), ("call", "mapped", ("path", "a.b"))) in chains
+    assert ("record", ("attr", "child_ids"), ("item", "other", None)) in chains
+    sorted_chain = ("record", ("attr", "child_ids"), ("call", "sorted", ("none",)))
+    assert sorted_chain in record_chains("record.child_ids.sorted()")
+
+
+@given(st.text())
+def test_record_chains_never_crash(text):
+    try:
+        assert isinstance(record_chains(text), frozenset)
+    except CodeCheckError as exc:
+        assert str(exc)
+
+
+@pytest.mark.parametrize(
+    "query, message, expected",
+    [
+        (b'UPDATE "res_partner" SET "active" = false WHERE id = 7', "", "UPDATE on res_partner"),
+        ('INSERT INTO "mail_message" ("body") VALUES (\'secret\')', "", "INSERT on mail_message"),
+        ("DELETE FROM res_partner WHERE id = 1", "", "DELETE on res_partner"),
+        ("SELECT nextval('ir_sequence_001')", "", "nextval on ir_sequence_001"),
+        (None, "cannot execute nextval() in a read-only transaction", "nextval"),
+        ("SELECT 1 FOR UPDATE", "cannot execute SELECT FOR UPDATE in a read-only transaction", "SELECT FOR UPDATE"),
+        (None, None, "a write"),
+    ],
+)
+def test_describe_write_names_statement_never_values(query, message, expected):
+    described = describe_write(query, message)
+    assert described == expected
+    assert "secret" not in described
