@@ -25,8 +25,22 @@ class SyncCondition(models.Model):
 
     @api.constrains("field_name", "operator", "value", "data_type_id")
     def _check_field_name(self):
+        """Refuse a condition on a field that is not searchable, or that the person saving it may not read.
+
+        Records are selected as the superuser and a condition tells, record by
+        record, whether its field holds a value: like a domain, it may only
+        test what its author could read (no credentials, no field of a group
+        they are not in).
+        """
+        Line = self.env["sync.mapping.line"]
         for condition in self:
             condition._to_leaf()
+            error = Line._path_access_error(condition.data_type_id.model_name, [condition.field_name])
+            if error:
+                raise ValidationError(
+                    _("Condition of %(data_type)s: %(error)s", data_type=condition.data_type_id.display_name,
+                      error=error)
+                )
 
     def _field(self):
         self.ensure_one()

@@ -9,6 +9,7 @@ from odoo.tools.safe_eval import safe_eval
 from odoo.addons.sync_base.lib.codec import SUPPORTED_TYPES, decode_value, encode_value
 
 from ..lib import schema_gen
+from ..lib.domain_check import DomainCheckError, check_domain, plain_context
 from ..lib.template import is_json_template
 
 _logger = logging.getLogger(__name__)
@@ -124,15 +125,62 @@ class SyncDataType(models.Model):
 
     @api.constrains("domain", "model_id")
     def _check_domain(self):
+        """Refuse a domain that is not written with plain values, that searches a field path the person saving it
+        may not read, or that Odoo cannot search with.
+
+        Documents and queues search with this domain as the superuser, so it
+        may only name what its author could read (as mapping lines).  The
+        messages name the leaf, its field path and where it is in the source,
+        never the error of the ORM or of the database: they would hold the
+        evaluated value, which is what an attacker would want to read.
+        """
+        Line = self.env["sync.mapping.line"]
         for data_type in self:
-            domain = data_type._get_domain()
+            domain = data_type._get_domain()  # the static check, then the evaluation with plain values
+            leaves = check_domain(data_type.domain)
+            for leaf in leaves:
+                error = leaf.path and Line._path_access_error(data_type.model_name, leaf.path.split("."))
+                # Odoo logs an error and drops a leaf on a field that cannot be searched: refuse it here instead
+                model = self.env[data_type.model_name]
+                for segment in leaf.path.split(".") if leaf.path and not error else ():
+                    field = model._fields[segment]  # it exists: _path_access_error said so
+                    if not field._description_searchable:
+                        error = _("%(field)s of %(model)s cannot be searched (it is not stored).", field=segment,
+                                  model=model._name)
+                        break
+                    if field.relational:
+                        model = self.env[field.comodel_name]
+                if error:
+                    raise ValidationError(
+                        _("The domain of %(name)s is invalid: leaf %(number)s (%(path)s, at %(where)s): %(error)s",
+                          name=data_type.display_name, number=leaf.number, path=leaf.path, where=leaf.where,
+                          error=error)
+                    )
+            own = domain[len(data_type.condition_ids):]  # _get_domain puts the conditions first
             try:
                 with self.env.cr.savepoint():
                     self.env[data_type.model_name].search_count(domain, limit=1)
-            except Exception as exc:  # noqa: BLE001 - any error of the ORM means a bad domain
-                raise ValidationError(
-                    _("The domain of %(name)s is invalid: %(error)s", name=data_type.display_name, error=exc)
-                ) from None
+                continue
+            except Exception:  # any error of the ORM means a bad domain; its text is not shown, only logged
+                _logger.debug("The domain of %s is refused by the ORM.", data_type.display_name, exc_info=True)
+            # name the first top-level leaf that Odoo cannot search with on its own
+            for leaf in leaves:
+                if leaf.term >= len(own) or not isinstance(own[leaf.term], (list, tuple)):
+                    continue
+                try:
+                    with self.env.cr.savepoint():
+                        self.env[data_type.model_name].search_count([own[leaf.term]], limit=1)
+                except Exception:  # noqa: BLE001 - as above
+                    raise ValidationError(
+                        _("The domain of %(name)s is invalid: Odoo cannot search with leaf %(number)s (%(path)s, at "
+                          "%(where)s); check its operator and the type of its value.",
+                          name=data_type.display_name, number=leaf.number,
+                          path=leaf.path or _("always true or false"), where=leaf.where)
+                    ) from None
+            raise ValidationError(
+                _("The domain of %(name)s is invalid: Odoo cannot search with it (with its conditions); check the "
+                  "conditions and the operators of the domain.", name=data_type.display_name)
+            )
 
     @api.constrains("delete_mode", "model_id")
     def _check_delete_mode(self):
@@ -155,16 +203,30 @@ class SyncDataType(models.Model):
     # Selection of records
     # ------------------------------------------------------------------
     def _get_domain(self):
-        """The data type's domain and conditions, as one Odoo domain."""
+        """The data type's conditions and domain, as one Odoo domain.
+
+        The domain is checked (:func:`..lib.domain_check.check_domain`: plain
+        values and date helpers only) and evaluated with
+        :func:`..lib.domain_check.plain_context`: the ids of the current user
+        and companies and the current date and time, never a record or an
+        environment.  A domain saved before the check existed is refused here
+        too, with the same message.
+        """
         self.ensure_one()
         try:
-            domain = safe_eval(self.domain or "[]", self.env["ir.rule"]._eval_context())
-        except Exception as exc:  # noqa: BLE001 - shown to the admin
+            check_domain(self.domain)
+        except DomainCheckError as exc:  # the message names a part of the source, never a value
             raise ValidationError(
-                _("The domain of %(name)s cannot be read: %(error)s", name=self.display_name, error=exc)
+                _("The domain of %(name)s is invalid: %(error)s", name=self.display_name, error=exc)
             ) from None
-        if not isinstance(domain, (list, tuple)):
-            raise ValidationError(_("The domain of %(name)s must be a list.", name=self.display_name))
+        context = plain_context(self.env.uid, self.env.company.id, self.env.companies.ids, fields.Datetime.now())
+        try:
+            domain = safe_eval(self.domain or "[]", context)
+        except Exception:  # noqa: BLE001 - its text would hold evaluated values
+            raise ValidationError(
+                _("The domain of %(name)s cannot be evaluated: a date helper got an argument it cannot take (a date "
+                  "out of range, a wrong type).", name=self.display_name)
+            ) from None
         return [condition._to_leaf() for condition in self.condition_ids] + list(domain)
 
     def _filter_matching(self, records):

@@ -6,3 +6,4 @@ from . import test_checks
 from . import test_conditions
 from . import test_schema_export
 from . import test_access_matrix
+from . import test_security_domain
