@@ -1,5 +1,8 @@
 import json
 
+import psycopg2
+from psycopg2 import errors as pg_errors
+
 from odoo import _, models
 from odoo.tools import split_every
 from odoo.tools.safe_eval import datetime as safe_datetime
@@ -8,6 +11,7 @@ from odoo.tools.safe_eval import safe_eval
 from odoo.addons.sync_base.lib.codec import CodecError, encode_value
 from odoo.addons.sync_base.lib.envelope import BINDING_REF
 
+from ..lib.code_check import describe_write
 from ..lib.template import TemplateError, render
 from .sync_data_type import BATCH_SIZE, CACHE_SAFE_TYPES, MAX_DEPTH, SyncMappingError, _encode
 
@@ -205,18 +209,127 @@ class SyncDataType(models.Model):
         return _encode(model._fields[path[-1]], value)
 
     def _serialize_code_line(self, line, records, system, stack):
+        """The values of a code line for a batch, each evaluated in a transaction that refuses every write.
+
+        The static check (``sync.mapping.line._check_code_line``) refuses what
+        it sees; whatever a line evaluates anyway (a method that writes deep
+        down, a line saved before the check existed) must not change data.
+        Pending changes are flushed first; then the batch is evaluated in a
+        savepoint made read-only (``SET LOCAL transaction_read_only``), the
+        ORM's deferred writes flushed after each record, and the savepoint
+        always rolled back, which makes the transaction writable again.  A
+        record whose evaluation tries to write (an UPDATE, an INSERT, a
+        sequence's nextval, work left for the commit...) fails with a message
+        naming the statement and table, its traces are dropped from the
+        caches, and the rest of the batch goes on in a new savepoint.
+        """
+        records.env.flush_all()
         values = []
-        for record in records:
-            try:
-                value = safe_eval(
-                    line.value or "None",
-                    {"record": record, "obj": record, "datetime": safe_datetime, "system": system},
-                )
-                if isinstance(value, models.BaseModel):
-                    raise TypeError(_("the expression returns records; return their ids or names instead"))
-                json.dumps(value, allow_nan=False)
-            except Exception as exc:  # noqa: BLE001 - a bad line fails its record only
-                values.append(self._line_error(line, record, f"{type(exc).__name__}: {exc}"))
-            else:
-                values.append(value)
+        while len(values) < len(records):
+            values.extend(self._evaluate_code_read_only(line, records[len(values):], system))
         return values
+
+    def _evaluate_code_read_only(self, line, records, system):
+        """Evaluate ``line`` on ``records`` in one read-only savepoint, up to the first record that writes.
+
+        Returns the values (or errors) of the records evaluated; the caller
+        starts again after them.
+        """
+        env = records.env
+        cr = env.cr
+        values = []
+        refused = None
+        with cr.savepoint(flush=False) as savepoint:
+            cr.execute("SET LOCAL transaction_read_only = on")
+            try:
+                for record in records:
+                    hooks = _hooks_state(cr)
+                    value, refusal = self._evaluate_code(line, record, system)
+                    if _drop_new_hooks(cr, hooks) and not refusal:
+                        refusal = ("hooks", None)
+                    if refusal:
+                        refused = (record, refusal)
+                        break
+                    values.append(value)
+            finally:
+                # always rolled back: nothing was written, and only a rollback ends the read-only mode
+                savepoint.rollback()
+        if refused:
+            # the caches may hold what was not written: forget them (the batch was flushed before the
+            # evaluation, so nothing legitimate is pending); the message is built once the transaction is sound
+            env.clear()
+            record, (kind, statement) = refused
+            if kind == "write":
+                message = _("the expression tried to change data (%(statement)s): code lines only read their record",
+                            statement=statement)
+            elif kind == "hooks":
+                message = _("the expression registered work for the commit: code lines only read their record")
+            else:
+                message = _("the expression failed in the database or left changes: code lines only read their "
+                            "record")
+            values.append(self._line_error(line, record, message))
+        return values
+
+    def _evaluate_code(self, line, record, system):
+        """``(value or error, None)``, or ``(None, (kind, statement))`` when the evaluation tried to write
+        (``"write"``) or broke the transaction (``"database"``): the savepoint must then be rolled back."""
+        error = None
+        try:
+            value = safe_eval(
+                line.value or "None",
+                {"record": record, "obj": record, "datetime": safe_datetime, "system": system},
+            )
+        except Exception as exc:  # noqa: BLE001 - a bad line fails its record only
+            error = exc
+        database_error = _database_error(error)
+        if database_error is None:
+            try:
+                # deferred writes of the ORM reach the database now, while it refuses them
+                record.env.flush_all()
+            except Exception as exc:  # noqa: BLE001 - whatever the flush raises, the evaluation left changes
+                error = exc
+                database_error = _database_error(exc)
+        if error is not None:
+            # no translation nor query here: the transaction may be aborted until the savepoint is rolled back
+            if isinstance(database_error, pg_errors.ReadOnlySqlTransaction):
+                return None, ("write", describe_write(getattr(database_error.cursor, "query", None),
+                                                      str(database_error)))
+            if database_error is not None or record.env.cache.get_dirty_fields():
+                return None, ("database", None)
+            return self._line_error(line, record, f"{type(error).__name__}: {error}"), None
+        try:
+            if isinstance(value, models.BaseModel):
+                raise TypeError(_("the expression returns records; return their ids or names instead"))
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            return self._line_error(line, record, f"{type(exc).__name__}: {exc}"), None
+        return value, None
+
+
+def _database_error(exc):
+    """The database error that ``exc`` is, or was raised while handling (safe_eval wraps errors), or None."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, psycopg2.Error):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _hooks_state(cr):
+    """How many functions wait for the commit, and under which data keys: to see what an evaluation adds."""
+    return [(callbacks, len(callbacks._funcs), set(callbacks.data)) for callbacks in (cr.precommit, cr.postcommit)]
+
+
+def _drop_new_hooks(cr, state):
+    """Remove the commit hooks added since ``state``; return whether there were any."""
+    added = False
+    for callbacks, count, keys in state:
+        while len(callbacks._funcs) > count:
+            callbacks._funcs.pop()
+            added = True
+        for key in set(callbacks.data) - keys:
+            del callbacks.data[key]
+            added = True
+    return added

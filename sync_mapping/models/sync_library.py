@@ -90,14 +90,16 @@ class SyncLibrary(models.Model):
     def _import_config(self, data):
         """Create or update a library from :meth:`_export_config`'s output; return it.
 
-        Only what differs is written, so importing the same file twice changes nothing.
+        Only what differs is written, so importing the same file twice changes nothing.  Everything the
+        library maps is then checked with the rights of the importing user, never the superuser's, even when
+        this is called through ``sudo()``: the lines a file holds are lines that user saves.
         """
         if not isinstance(data, dict) or data.get("format") != "sync_mapping.library" or data.get("version") != 1:
             raise UserError(_("The file is not a library export of this suite (format sync_mapping.library, v1)."))
         has_code = any(
             line.get("line_type") == "code" for dt in data.get("data_types", []) for line in dt.get("lines", [])
         )
-        if has_code and not (self.env.su or self.env.user.has_group("base.group_system")):
+        if has_code and not self.env.user.has_group("base.group_system"):
             raise AccessError(
                 _("This library holds Python code lines: only members of Settings / Administration may import it.")
             )
@@ -126,6 +128,8 @@ class SyncLibrary(models.Model):
             data_types[item["name"]] = self.env["sync.data.type"]._import_header(library, item, schemas)
         for item in data.get("data_types", []):
             data_types[item["name"]]._import_lines(item, data_types)
+        # unchanged lines were not written, so their constraints did not run: check all of them, as the user
+        library.with_env(self.env(su=False)).data_type_ids._check_lines_access()
         return library
 
 

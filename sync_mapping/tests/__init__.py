@@ -7,3 +7,4 @@ from . import test_conditions
 from . import test_schema_export
 from . import test_access_matrix
 from . import test_security_domain
+from . import test_security_lines

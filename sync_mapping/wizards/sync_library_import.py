@@ -15,12 +15,14 @@ class SyncLibraryImport(models.TransientModel):
     filename = fields.Char()
 
     def action_import(self):
+        """Import the file as the user who runs the wizard: what it maps must be readable by them."""
         self.ensure_one()
         try:
             data = json.loads(base64.b64decode(self.file or b""))
         except ValueError as exc:
             raise UserError(_("The file is not a JSON library export: %(error)s", error=exc)) from None
-        library = self.env["sync.library"]._import_config(data)
+        # never as the superuser, even if this wizard is called through sudo(): the file's lines are the user's
+        library = self.env["sync.library"].with_env(self.env(su=False))._import_config(data)
         return {
             "type": "ir.actions.act_window",
             "res_model": "sync.library",
