@@ -133,6 +133,8 @@ class SyncRpcWatermark(models.Model):
         """Pull a page now (managers); the notification says what came."""
         if not self.env.user.has_group("sync_base.group_sync_manager"):
             raise AccessError(_("Only synchronization managers can pull records."))
+        # the watermarks he may read: another company's are not his to move, though he is a manager
+        self.check_access("read")
         applied = sum(watermark.sudo()._pull_page() for watermark in self)
         errors = self.filtered("last_error")
         return {
@@ -149,12 +151,16 @@ class SyncRpcWatermark(models.Model):
         """Let the next sweep apply deletions that the mass-deletion guard held back (managers)."""
         if not self.env.user.has_group("sync_base.group_sync_manager"):
             raise AccessError(_("Only synchronization managers can allow deletions."))
+        # the watermarks he may read: another company's are not his to move, though he is a manager
+        self.check_access("read")
         self.sudo().write({"allow_mass_deletion": True})
 
     def action_reset(self):
         """Read everything again from the start on the next run (managers); nothing is duplicated."""
         if not self.env.user.has_group("sync_base.group_sync_manager"):
             raise AccessError(_("Only synchronization managers can reset a pull."))
+        # the watermarks he may read: another company's are not his to move, though he is a manager
+        self.check_access("read")
         self.sudo().write({"cursor_at": False, "cursor_id": 0, "caught_up": False, "sweep_cursor": 0,
                            "last_error": False})
 
