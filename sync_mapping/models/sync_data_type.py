@@ -157,9 +157,16 @@ class SyncDataType(models.Model):
                           error=error)
                     )
             own = domain[len(data_type.condition_ids):]  # _get_domain puts the conditions first
+            # whether Odoo can search with it, not what it finds: the model's and the paths' readability are checked
+            # above and by _check_lines_access, which say why; the saver's own search would fail on a model he may
+            # not read with a message about the domain
+            Model = self.env[data_type.model_name].sudo()
+            # the savepoint flushes: pending recomputations run their own constraints (a line that the new model
+            # makes unreadable), whose errors must reach the user as they are, not as "the domain is invalid"
+            self.env.flush_all()
             try:
                 with self.env.cr.savepoint():
-                    self.env[data_type.model_name].search_count(domain, limit=1)
+                    Model.search_count(domain, limit=1)
                 continue
             except Exception:  # any error of the ORM means a bad domain; its text is not shown, only logged
                 _logger.debug("The domain of %s is refused by the ORM.", data_type.display_name, exc_info=True)
@@ -169,7 +176,7 @@ class SyncDataType(models.Model):
                     continue
                 try:
                     with self.env.cr.savepoint():
-                        self.env[data_type.model_name].search_count([own[leaf.term]], limit=1)
+                        Model.search_count([own[leaf.term]], limit=1)
                 except Exception:  # noqa: BLE001 - as above
                     raise ValidationError(
                         _("The domain of %(name)s is invalid: Odoo cannot search with leaf %(number)s (%(path)s, at "
@@ -383,6 +390,11 @@ class SyncDataType(models.Model):
         data_type = self.search([("library_id", "=", library.id), ("name", "=", item["name"])], limit=1)
         if data_type:
             changed = {k: v for k, v in vals.items() if (data_type[k].id if k.endswith("_id") else data_type[k]) != v}
+            if "model_id" in changed:
+                # the lines and conditions name fields of the old model: the file's own replace them (see
+                # _import_lines), and checking the old ones against the new model would refuse the import
+                data_type.line_ids.unlink()
+                data_type.condition_ids.unlink()
             if changed:
                 data_type.write(changed)
             return data_type

@@ -78,3 +78,17 @@ class TestSchemaAndExport(MappingCase):
         self.assertEqual(library.data_type_ids.line_ids.ids, line_ids)
         self.assertEqual(stamps(), before_stamps)
         self.assertEqual(library._export_config(), data)
+
+    def test_import_that_changes_a_data_types_model_replaces_its_lines(self):
+        library = self.env["sync.library"].create({"name": "Tags", "slug": "tags"})
+        tags = self.env["sync.data.type"].create({
+            "name": "Tags", "library_id": library.id, "model_id": self.env["ir.model"]._get("res.partner.category").id,
+            "line_ids": [(0, 0, {"line_type": "field", "value": "color", "name": "color"})],
+        })
+        data = library._export_config()
+        # the file maps "Tags" onto another model, with lines of that model only
+        data["data_types"][0].update(model="res.country", lines=[dict(data["data_types"][0]["lines"][0],
+                                                                       value="code", name="code")])
+        self.env["sync.library"]._import_config(data)
+        self.assertEqual(tags.model_name, "res.country")
+        self.assertEqual(tags.line_ids.mapped("value"), ["code"])
