@@ -19,7 +19,6 @@ user = env["res.users"].create(
                 [
                     env.ref("base.group_user").id,
                     env.ref("base.group_partner_manager").id,
-                    env.ref("sync_base.group_sync_user").id,
                 ],
             )
         ],
