@@ -12,9 +12,25 @@ SUITE_MODULE = "sync_queue"
 ORIGINS_KEY = "sync_queue.origins"
 
 
+class Origins(tuple):
+    """The ids of the systems a change is applied for, as the suite's own code puts them in the context.
+
+    A change made with ``sync_origin_system_ids`` goes nowhere back to those
+    systems.  Any RPC caller sends a context, which JSON and XML-RPC fill with
+    plain lists only: a plain list there is ignored, so that nobody can keep
+    his own changes from being sent by naming the systems.  Only the inbound
+    endpoint and the pull, which build an ``Origins``, spare a system.
+    """
+
+    __slots__ = ()
+
+
 def _context_origin(env):
     """The systems a change is applied for (set by the inbound endpoint and the pull): nothing goes back there."""
-    return tuple(sorted(env.context.get("sync_origin_system_ids") or ())) or None
+    origins = env.context.get("sync_origin_system_ids")
+    if not isinstance(origins, Origins):
+        return None
+    return tuple(sorted(origins)) or None
 
 
 def _common_origin(origins):

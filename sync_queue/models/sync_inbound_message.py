@@ -12,6 +12,7 @@ from odoo.addons.sync_base.lib import envelope as envelope_lib
 from odoo.addons.sync_mapping.models.sync_data_type import SyncUnresolvedReference
 
 from ..lib.inbound import parse_relay_sources
+from .base import Origins
 
 _logger = logging.getLogger(__name__)
 
@@ -269,7 +270,7 @@ class SyncInboundMessage(models.Model):
         # user whose rights and record rules every record of the document goes through; they read the
         # configuration themselves, as the suite, so the inbound user needs no right on it (not even
         # Synchronization / User, which would show it every queued envelope).
-        applier = data_type.with_user(system.user_id).with_context(sync_origin_system_ids=origins.ids)
+        applier = data_type.with_user(system.user_id).with_context(sync_origin_system_ids=Origins(origins.ids))
         if system.company_id:
             applier = applier.with_company(system.company_id)
         remote_ref = (envelope["record"]["model"], self._remote_ref(envelope))

@@ -8,4 +8,5 @@ from . import test_routing
 from . import test_leave
 from . import test_capture_guards
 from . import test_security_inbound
+from . import test_security_capture
 from . import test_access_matrix

@@ -9,6 +9,7 @@ from odoo.tools import SQL
 
 from odoo.addons.sync_base.lib.codec import CodecError, encode_value
 from odoo.addons.sync_base.lib.envelope import BINDING_REF
+from odoo.addons.sync_queue.models.base import Origins
 
 from ..lib import plain, pull
 from ..lib.client import RpcError
@@ -235,7 +236,7 @@ class SyncRpcWatermark(models.Model):
         """
         system = self.system_id
         applier = self.data_type_id.with_user(system.user_id).with_context(
-            sync_origin_system_ids=system.ids, tracking_disable=True)
+            sync_origin_system_ids=Origins(system.ids), tracking_disable=True)
         return applier.with_company(system.company_id) if system.company_id else applier
 
     def _remote_domain(self):

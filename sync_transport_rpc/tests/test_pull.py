@@ -1,6 +1,8 @@
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.sync_queue.models.base import Origins
+
 from .common import RpcCase
 
 
@@ -90,7 +92,7 @@ class TestPull(RpcCase):
             {"state": "done"})
         self.assertEqual(watermark._locally_changed([41]), set())
         # a change applied on behalf of the system itself does not hold its next pull back
-        partner.with_context(sync_origin_system_ids=self.system.ids).name = "From there"
+        partner.with_context(sync_origin_system_ids=Origins(self.system.ids)).name = "From there"
         self.env.flush_all()
         self.env.cr.precommit.run()
         self.assertEqual(watermark._locally_changed([41]), set())
