@@ -13,12 +13,43 @@ class SyncSystem(models.Model):
     Whoever holds a system's token acts as its inbound user, and a manager
     generates tokens; documents sent to a system leave the database as the
     suite (superuser) within the system's company.  So a manager who is not a
-    Settings administrator may only choose an inbound user with no more groups
-    and companies than his own, and no administrator; and only a company of
-    his own for the system (no company at all: only if he has every company).
+    Settings administrator may only choose himself as inbound user (an
+    administrator chooses anybody else), generate tokens only for systems
+    whose inbound user has no more groups and companies than his own and is
+    no administrator, and give a system only a company of his own (no company
+    at all: only if he has every company).
     """
 
     _inherit = "sync.system"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_inbound_user_choice(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_inbound_user_choice(vals)
+        return super().write(vals)
+
+    @api.model
+    def _check_inbound_user_choice(self, vals):
+        """Only an administrator chooses another person as a system's inbound user.
+
+        Whoever holds a token acts as the inbound user: a manager choosing a
+        colleague (even one with fewer groups) would act as him, write his own
+        user record, post in his name.  A manager may choose himself, or leave
+        the administrator's choice as it is.
+        """
+        if not vals.get("user_id") or vals["user_id"] == self.env.uid:
+            return
+        user = self.env.user.sudo()
+        if user._is_superuser() or user.has_group(FULL_POWER_GROUP):
+            return
+        if all(system.user_id.id == vals["user_id"] for system in self.sudo()) and self:
+            return
+        raise AccessError(_("Only an administrator may choose another user as inbound user: whoever holds a token "
+                            "of the system acts as that user.  Ask an administrator, or choose yourself."))
 
     @api.constrains("user_id", "company_id")
     def _check_grants_nothing(self):

@@ -39,17 +39,23 @@ class TestManagerGainsNothing(HttpCase):
     def _system_vals(self, code, **vals):
         return {"name": code, "code": code, "company_id": self.company_a.id, **vals}
 
-    def test_inbound_user_within_the_managers_rights(self):
-        system_id = self._rpc("sync.system", "create", [self._system_vals("guard_ok", user_id=self.clerk.id)])
-        self.assertEqual(self.env["sync.system"].browse(system_id).user_id, self.clerk)
+    def test_only_an_administrator_chooses_another_person_as_inbound_user(self):
+        # a colleague with fewer groups than the manager: the token holder would act as him (his user record, his
+        # messages), which the manager may not
+        fault = self._refused("sync.system", "create", [self._system_vals("guard_colleague", user_id=self.clerk.id)])
+        self.assertIn("Only an administrator may choose another user", fault)
+        mine = self._rpc("sync.system", "create", [self._system_vals("guard_mine", user_id=self.manager.id)])
+        self.assertEqual(self.env["sync.system"].browse(mine).user_id, self.manager)
+        system = self.env["sync.system"].with_user(self.admin).create(
+            self._system_vals("guard_ok", user_id=self.clerk.id))
+        # the administrator's choice stays usable: other fields, the same user again, a token
+        self._rpc("sync.system", "write", [system.ids, {"name": "Renamed", "user_id": self.clerk.id}])
+        self.assertTrue(self._rpc("sync.system", "action_generate_inbound_token", [system.ids]))
         for user in (self.admin, self.env.ref("base.user_root"), self.partner_manager):
             with self.subTest(user=user.login):
-                fault = self._refused("sync.system", "write", [[system_id], {"user_id": user.id}])
-                self.assertIn("inbound user", fault)
-                self.assertIn(user.login, fault)
-        self.assertIn("inbound user",
-                      self._refused("sync.system", "create", [self._system_vals("guard_adm", user_id=self.admin.id)]))
-        self.assertEqual(self.env["sync.system"].browse(system_id).user_id, self.clerk)
+                fault = self._refused("sync.system", "write", [system.ids, {"user_id": user.id}])
+                self.assertIn("Only an administrator may choose another user", fault)
+        self.assertEqual(system.user_id, self.clerk)
 
     def test_no_token_for_a_system_applied_by_an_administrator(self):
         system = self.env["sync.system"].create(self._system_vals("guard_admin_in", user_id=self.admin.id))
@@ -69,6 +75,7 @@ class TestManagerGainsNothing(HttpCase):
         other_company_clerk = mail_new_test_user(
             self.env, login="guard_clerk_b", company_id=self.company_b.id,
             company_ids=[(6, 0, (self.company_a | self.company_b).ids)], groups="base.group_user")
-        fault = self._refused("sync.system", "create",
-                              [self._system_vals("guard_clerk_b", user_id=other_company_clerk.id)])
+        system = self.env["sync.system"].create(self._system_vals("guard_clerk_b", user_id=other_company_clerk.id))
+        fault = self._refused("sync.system", "action_generate_inbound_token", [system.ids])
         self.assertIn("companies you do not", fault)
+        self.assertFalse(system.token_ids)
