@@ -23,6 +23,24 @@ class SyncCondition(models.Model):
     )
     value = fields.Char(help="For 'in' and 'not in', a comma-separated list. Empty means 'not set'.")
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        conditions = super().create(vals_list)
+        conditions.data_type_id._take_ownership()
+        return conditions
+
+    def write(self, vals):
+        before = self.data_type_id
+        result = super().write(vals)
+        (before | self.data_type_id)._take_ownership()
+        return result
+
+    def unlink(self):
+        data_types = self.data_type_id
+        result = super().unlink()
+        data_types.exists()._take_ownership()
+        return result
+
     @api.constrains("field_name", "operator", "value", "data_type_id")
     def _check_field_name(self):
         """Refuse a condition on a field that is not searchable, or that the person saving it may not read.

@@ -1,4 +1,4 @@
-from odoo import _, api, models
+from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -14,6 +14,36 @@ class SyncDataType(models.Model):
     """
 
     _inherit = "sync.data.type"
+
+    owner_id = fields.Many2one(
+        "res.users",
+        string="Rights Of",
+        readonly=True,
+        copy=False,
+        ondelete="restrict",
+        default=lambda self: self.env.user,
+        help="What this data type sends is limited to the records this user may read: the last person who changed "
+        "it or its lines or conditions.  Envelopes are built by the suite and read by every synchronization user.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            vals_list = [dict(vals, owner_id=self.env.uid) for vals in vals_list]
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # whoever changes a data type answers for what it sends from then on; nobody but the suite names another
+        if not self.env.su:
+            vals = dict(vals, owner_id=self.env.uid)
+        return super().write(vals)
+
+    def _take_ownership(self):
+        """Make the current user the owner of these data types (a line or condition of theirs changed)."""
+        if self.env.su:
+            return
+        self.sudo().filtered(lambda data_type: data_type.owner_id.id != self.env.uid).write(
+            {"owner_id": self.env.uid})
 
     @api.constrains("model_id", "line_ids")
     def _check_lines_access(self):

@@ -50,13 +50,44 @@ class SyncDataType(models.Model):
             self.schema_id._ensure_valid()
         records = self._prepare_env(self._filter_company(records, system), system)
         results = []
-        for ids in split_every(BATCH_SIZE, records.ids):
+        hidden = self._owner_unreadable(records)
+        for record_id in hidden:
+            record = records.browse(record_id)
+            results.append((record, None, self._hidden_error(record)))
+        for ids in split_every(BATCH_SIZE, [record_id for record_id in records.ids if record_id not in hidden]):
             batch = records.browse(ids)
             for record, (document, error) in zip(batch, self._serialize_batch(batch, system, (self,)), strict=True):
                 if error is None:
                     error = self._validate_document(record, document)
                 results.append((record, None if error else document, error))
         return results
+
+    def _owner_unreadable(self, records):
+        """The ids of ``records`` that the data type's owner (``owner_id``) may not read.
+
+        Documents are built as the superuser, and queued envelopes are read by
+        every synchronization user: what a data type sends is limited to what
+        the last person who configured it may read (record rules and each
+        model's own access checks, as ``mail.message`` has).  A data type of
+        the superuser's (installed by a module) is not limited.
+        """
+        owner = self.sudo().owner_id
+        if not records or not owner or owner._is_superuser():
+            return set()
+        env = self.env(user=owner.id, su=False, context={"active_test": False})
+        readable = records.with_env(env)._filtered_access("read")
+        return set(records.ids) - set(readable.ids)
+
+    def _hidden_error(self, hidden, line=None, record=None):
+        """The error of a record (or, with ``line``, of ``record`` whose line reaches ``hidden``) that the owner
+        may not read: it names the hidden record by model and id only, never by anything read from it."""
+        message = _("%(user)s, whose rights bound what %(data_type)s sends, may not read %(hidden)s.",
+                    user=self.sudo().owner_id.name, data_type=self.display_name,
+                    hidden=f"{hidden._name},{hidden.id}")
+        if line is None:
+            return SyncMappingError(message)
+        return SyncMappingError(_("%(record)s, property %(prop)s: %(error)s", record=f"{record._name},{record.id}",
+                                  prop=line.name, error=message))
 
     def _validate_document(self, record, document):
         if not self.schema_id:
@@ -138,13 +169,19 @@ class SyncDataType(models.Model):
 
     def _serialize_model_line(self, line, records, system, stack):
         related = records.mapped(line.value)
-        embedded = {}
+        hidden = stack[0]._owner_unreadable(related)
+        embedded = {record_id: (None, True) for record_id in hidden}
+        related = related.browse([record_id for record_id in related.ids if record_id not in hidden])
         if related:
             pairs = line.reference_id._serialize_batch(related, system, (*stack, line.reference_id))
-            embedded = dict(zip(related.ids, pairs, strict=True))
+            embedded.update(zip(related.ids, pairs, strict=True))
         values = []
         for record in records:
             docs = [embedded[r.id] for r in record[line.value]]
+            unreadable = next((r for r in record[line.value] if r.id in hidden), None)
+            if unreadable:
+                values.append(stack[0]._hidden_error(unreadable, line, record))
+                continue
             error = next((e for _d, e in docs if e), None)
             if error:
                 values.append(error)
@@ -182,10 +219,18 @@ class SyncDataType(models.Model):
 
     def _serialize_reference_line(self, line, records, system, stack):
         related = records.mapped(line.value)
+        hidden = stack[0]._owner_unreadable(related)
         refs = self._reference_values(line, related, system)
-        if line.cardinality == "2one":
-            return [refs.get(record[line.value].id) for record in records]
-        return [[refs[r.id] for r in record[line.value]] for record in records]
+        values = []
+        for record in records:
+            unreadable = next((r for r in record[line.value] if r.id in hidden), None)
+            if unreadable:
+                values.append(stack[0]._hidden_error(unreadable, line, record))
+            elif line.cardinality == "2one":
+                values.append(refs.get(record[line.value].id))
+            else:
+                values.append([refs[r.id] for r in record[line.value]])
+        return values
 
     def _serialize_default_line(self, line, records, system, stack):
         values = []

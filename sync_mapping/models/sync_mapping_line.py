@@ -417,10 +417,10 @@ class SyncMappingLine(models.Model):
     def _check_code_access(self, vals_list):
         if self.env.su or self.env.user.has_group("base.group_system"):
             return
-        touches_code = any(vals.get("line_type") == "code" for vals in vals_list) or (
-            self and any(self.filtered(lambda line: line.line_type == "code")) and any(
-                {"value", "line_type"} & set(vals) for vals in vals_list)
-        )
+        # any change of a code line, not only of its expression: moving an administrator's expression into
+        # another data type (data_type_id), or renaming it, would run it where no administrator put it
+        touches_code = any(vals.get("line_type") == "code" for vals in vals_list) or bool(
+            self.filtered(lambda line: line.line_type == "code"))
         if touches_code:
             raise AccessError(
                 _("Only members of Settings / Administration may create or change Python code lines.")
@@ -429,11 +429,22 @@ class SyncMappingLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self.browse()._check_code_access(vals_list)
-        return super().create(vals_list)
+        lines = super().create(vals_list)
+        lines.data_type_id._take_ownership()
+        return lines
 
     def write(self, vals):
         self._check_code_access([vals])
-        return super().write(vals)
+        before = self.data_type_id
+        result = super().write(vals)
+        (before | self.data_type_id)._take_ownership()
+        return result
+
+    def unlink(self):
+        data_types = self.data_type_id
+        result = super().unlink()
+        data_types.exists()._take_ownership()
+        return result
 
     # ------------------------------------------------------------------
     # Parsed forms, for the engine

@@ -105,6 +105,22 @@ class TestManagerLinesOverRpc(HttpCase, LinesCase):
                            "Line 'leak' of Countries", "ir.ui.view")
         self.assertFalse(self.env["ir.ui.view"].with_user(self.manager).has_access("read"))
 
+    def test_an_administrators_code_line_is_not_moved_or_renamed_by_a_manager(self):
+        code_line = self.env["sync.mapping.line"].with_user(self.admin).create(
+            self.line(self.partner_type, "code", "record.name", name="approved"))
+        mine = self.rpc("sync.data.type", "create", {
+            "name": "Mine", "library_id": self.library.id, "model_id": self.env["ir.model"]._get("res.partner").id})
+        for vals in ({"data_type_id": mine, "name": "stolen"}, {"name": "renamed"}, {"sequence": 99}):
+            with self.subTest(vals=vals):
+                self.assertRefused("sync.mapping.line", "write", [[code_line.id], vals], "Python code lines")
+        self.assertRefused("sync.data.type", "write",
+                           [[self.partner_type.id], {"line_ids": [(1, code_line.id, {"data_type_id": mine})]}],
+                           "Python code lines")
+        self.assertEqual((code_line.data_type_id, code_line.name), (self.partner_type, "approved"))
+        # removing one takes no power: a manager may
+        self.rpc("sync.mapping.line", "unlink", [code_line.id])
+        self.assertFalse(code_line.exists())
+
     def test_changing_the_model_under_the_lines_is_refused(self):
         # on filters, model_id is a selection; on mail templates, a many2one to ir.model, whose display name the
         # template would render and the manager may not read
