@@ -12,7 +12,7 @@ from odoo.addons.sync_base.lib.codec import CodecError, encode_value
 from odoo.addons.sync_base.lib.envelope import BINDING_REF
 
 from ..lib.code_check import describe_write
-from ..lib.template import TemplateError, render
+from ..lib.template import TemplateError, paths, render
 from .sync_data_type import BATCH_SIZE, CACHE_SAFE_TYPES, MAX_DEPTH, SyncMappingError, _encode
 
 
@@ -233,13 +233,41 @@ class SyncDataType(models.Model):
         return values
 
     def _serialize_default_line(self, line, records, system, stack):
+        hidden = self._template_hidden(line, records, stack[0])
         values = []
         for record in records:
+            if record.id in hidden:
+                values.append(stack[0]._hidden_error(hidden[record.id], line, record))
+                continue
             try:
                 values.append(render(line.value or "", lambda path, r=record: self._resolve_path(r, path)))
             except (TemplateError, CodecError) as exc:
                 values.append(self._line_error(line, record, exc))
         return values
+
+    @staticmethod
+    def _template_hidden(line, records, owner_type):
+        """``{record id: a related record}`` for the records whose template reaches a record that the owner of
+        ``owner_type`` may not read, through any relational step of any of its paths."""
+        hidden = {}
+        for chain in paths(line.value or ""):
+            for depth in range(1, len(chain) + 1):
+                prefix = ".".join(chain[:depth])
+                try:
+                    reached = records.mapped(prefix)
+                except (KeyError, ValueError):
+                    break
+                if not isinstance(reached, models.BaseModel):
+                    break
+                unreadable = owner_type._owner_unreadable(reached)
+                if not unreadable:
+                    continue
+                for record in records:
+                    if record.id not in hidden:
+                        found = record.mapped(prefix).filtered(lambda r, ids=unreadable: r.id in ids)[:1]
+                        if found:
+                            hidden[record.id] = found
+        return hidden
 
     @staticmethod
     def _resolve_path(record, path):

@@ -285,3 +285,48 @@ class TestCodeLines(LinesCase):
         results = self.serialize()
         self.assertEqual(results[self.partners[0].id][0]["code"], "READER 0")
         self.assertReadWrite()
+
+
+@tagged("post_install", "-at_install")
+class TestOwnerBoundsRecords(LinesCase):
+    """A manager's data type sends only what he may read: the record, and what its model, reference and template
+    lines reach (another company's partner, here)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_b = cls.env["res.company"].create({"name": "Owner B"})
+        cls.hidden = cls.env["res.partner"].create({"name": "Hidden B Parent", "is_company": True,
+                                                   "company_id": cls.company_b.id})
+        cls.visible = cls.env["res.partner"].create({"name": "Visible A Parent", "is_company": True,
+                                                    "company_id": cls.env.company.id})
+        cls.child_of_hidden = cls.env["res.partner"].create({"name": "Child", "parent_id": cls.hidden.id,
+                                                             "company_id": cls.env.company.id})
+        cls.child_of_visible = cls.env["res.partner"].create({"name": "Other child", "parent_id": cls.visible.id,
+                                                              "company_id": cls.env.company.id})
+        Type = cls.env["sync.data.type"].with_user(cls.manager)
+        cls.mine = Type.create({
+            "name": "Mine", "library_id": cls.library.id, "model_id": cls.env["ir.model"]._get("res.partner").id,
+            "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name"}),
+                         (0, 0, {"line_type": "default", "value": "{parent_id.name}", "name": "parent"})],
+        })
+        cls.mine.action_generate_schema()
+
+    def test_the_owner_is_the_last_person_who_changed_it(self):
+        self.assertEqual(self.mine.owner_id, self.manager)
+        self.mine.with_user(self.manager).write({"owner_id": self.admin.id})
+        self.assertEqual(self.mine.owner_id, self.manager)
+        self.partner_type.line_ids[:1].with_user(self.manager).write({"name": "label"})
+        self.assertEqual(self.partner_type.owner_id, self.manager)
+
+    def test_records_and_templates_reach_only_what_the_owner_reads(self):
+        entries = {record: (document, error) for record, document, error in
+                   self.mine.sudo()._serialize_collect(self.hidden | self.child_of_hidden | self.child_of_visible)}
+        self.assertEqual(entries[self.child_of_visible][0], {"name": "Other child", "parent": "Visible A Parent"})
+        for record in (self.hidden, self.child_of_hidden):
+            document, error = entries[record]
+            self.assertIsNone(document)
+            self.assertIn(f"may not read res.partner,{self.hidden.id}", error.args[0])
+            self.assertNotIn("Hidden B Parent", error.args[0])
+        # the superuser's data types (installed by a module) are not limited
+        self.assertEqual(self.partner_type.sudo()._serialize(self.hidden), [{"name": "Hidden B Parent"}])
