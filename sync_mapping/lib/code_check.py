@@ -50,6 +50,8 @@ given.
 import ast
 import re
 
+from .source_position import Locator
+
 __all__ = ["CodeCheckError", "chain_text", "check_expression", "describe_write", "record_chains"]
 
 FORBIDDEN_ATTRIBUTES = frozenset({
@@ -87,33 +89,6 @@ _MAX_FOLDED_WIDTH = 1000
 
 class CodeCheckError(ValueError):
     """An expression is refused."""
-
-
-class _Locator:
-    """Turns the positions of the stripped source's nodes into those of the source as given."""
-
-    def __init__(self, source, stripped):
-        removed = source[: len(source) - len(source.lstrip())]
-        self.line_offset = removed.count("\n")
-        self.first_line_shift = len(removed) - (removed.rfind("\n") + 1)
-        self.lines = stripped.splitlines()
-
-    def position(self, lineno, column):
-        """``line L, column C`` of the source as given, from a 1-based line and 0-based column of the stripped one."""
-        if lineno == 1:
-            column += self.first_line_shift
-        return f"line {lineno + self.line_offset}, column {column + 1}"
-
-    def where(self, node):
-        """The position of ``node``."""
-        lineno = getattr(node, "lineno", None)
-        if lineno is None:
-            return "an unknown position"
-        column = node.col_offset
-        if 0 < lineno <= len(self.lines):
-            # col_offset counts UTF-8 bytes; the message counts characters
-            column = len(self.lines[lineno - 1].encode()[:column].decode(errors="ignore"))
-        return self.position(lineno, column)
 
 
 def _fold_join(node, fold):
@@ -261,7 +236,7 @@ def _parse_checked(source):
     stripped = source.strip()
     if not stripped:
         raise CodeCheckError("the expression is empty")
-    locator = _Locator(source, stripped)
+    locator = Locator(source, stripped)
     try:
         tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:

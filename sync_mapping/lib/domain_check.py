@@ -60,6 +60,8 @@ from collections import namedtuple
 
 from dateutil.relativedelta import relativedelta as _relativedelta
 
+from .source_position import Locator
+
 __all__ = [
     "HELPER_NAMES", "OPERATORS", "VALUE_NAMES", "DomainCheckError", "Leaf", "check_domain", "domain_paths",
     "plain_context",
@@ -144,36 +146,6 @@ class DomainCheckError(ValueError):
     """A domain is refused; the message names the part and where it is."""
 
 
-class _Locator:
-    """Positions in the source as given (1-based lines and columns, in characters) of the stripped source's nodes.
-
-    As in :mod:`.code_check`: the source is stripped before it is parsed, as
-    ``safe_eval`` does, and ``col_offset`` counts UTF-8 bytes.
-    """
-
-    def __init__(self, source, stripped):
-        removed = source[: len(source) - len(source.lstrip())]
-        self.line_offset = removed.count("\n")
-        self.first_line_shift = len(removed) - (removed.rfind("\n") + 1)
-        self.lines = stripped.splitlines()
-
-    def position(self, lineno, column):
-        """``line L, column C`` of the source as given, from a 1-based line and 0-based column of the stripped one."""
-        if lineno == 1:
-            column += self.first_line_shift
-        return f"line {lineno + self.line_offset}, column {column + 1}"
-
-    def where(self, node):
-        """The position of ``node``."""
-        lineno = getattr(node, "lineno", None)
-        if lineno is None:
-            return "an unknown position"
-        column = node.col_offset
-        if 0 < lineno <= len(self.lines):
-            column = len(self.lines[lineno - 1].encode()[:column].decode(errors="ignore"))
-        return self.position(lineno, column)
-
-
 def _short(text, size=40):
     text = str(text)
     return text if len(text) <= size else text[: size - 3] + "..."
@@ -181,7 +153,7 @@ def _short(text, size=40):
 
 class _Checker:
     def __init__(self, source, stripped):
-        self.locator = _Locator(source, stripped)
+        self.locator = Locator(source, stripped)
         self.leaves = []
 
     def scan(self, tree):
