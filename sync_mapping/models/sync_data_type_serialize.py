@@ -140,6 +140,19 @@ class SyncDataType(models.Model):
 
     def _serialize_field_line(self, line, records, system, stack):
         field = records._fields[line.value]
+        if field.relational:
+            # ids only, but an id tells that a record exists: only those the owner may read
+            hidden = stack[0]._owner_unreadable(records.mapped(line.value))
+            if hidden:
+                values = self._serialize_field_values(line, field, records)
+                for index, record in enumerate(records):
+                    unreadable = record[line.value].filtered(lambda r: r.id in hidden)[:1]
+                    if unreadable:
+                        values[index] = stack[0]._hidden_error(unreadable, line, record)
+                return values
+        return self._serialize_field_values(line, field, records)
+
+    def _serialize_field_values(self, line, field, records):
         if field.type in CACHE_SAFE_TYPES and field.store:
             # The batch was fetched at once: read the values from the cache
             # rather than through a descriptor call per record and field.

@@ -308,7 +308,8 @@ class TestOwnerBoundsRecords(LinesCase):
         cls.mine = Type.create({
             "name": "Mine", "library_id": cls.library.id, "model_id": cls.env["ir.model"]._get("res.partner").id,
             "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name"}),
-                         (0, 0, {"line_type": "default", "value": "{parent_id.name}", "name": "parent"})],
+                         (0, 0, {"line_type": "default", "value": "{parent_id.name}", "name": "parent"}),
+                         (0, 0, {"line_type": "field", "value": "parent_id", "name": "parent_id"})],
         })
         cls.mine.action_generate_schema()
 
@@ -322,11 +323,18 @@ class TestOwnerBoundsRecords(LinesCase):
     def test_records_and_templates_reach_only_what_the_owner_reads(self):
         entries = {record: (document, error) for record, document, error in
                    self.mine.sudo()._serialize_collect(self.hidden | self.child_of_hidden | self.child_of_visible)}
-        self.assertEqual(entries[self.child_of_visible][0], {"name": "Other child", "parent": "Visible A Parent"})
+        self.assertEqual(entries[self.child_of_visible][0], {"name": "Other child", "parent": "Visible A Parent",
+                                                             "parent_id": self.visible.id})
         for record in (self.hidden, self.child_of_hidden):
             document, error = entries[record]
             self.assertIsNone(document)
             self.assertIn(f"may not read res.partner,{self.hidden.id}", error.args[0])
             self.assertNotIn("Hidden B Parent", error.args[0])
+        # a field line alone gives the id of a record the owner may not read: refused too
+        self.mine.line_ids.filtered(lambda line: line.line_type == "default").unlink()
+        self.mine.action_generate_schema()
+        error = self.mine.sudo()._serialize_collect(self.child_of_hidden)[0][2]
+        self.assertIn("property parent_id: ", error.args[0])
+        self.assertIn(f"may not read res.partner,{self.hidden.id}", error.args[0])
         # the superuser's data types (installed by a module) are not limited
         self.assertEqual(self.partner_type.sudo()._serialize(self.hidden), [{"name": "Hidden B Parent"}])
