@@ -338,3 +338,18 @@ class TestOwnerBoundsRecords(LinesCase):
         self.assertIn(f"may not read res.partner,{self.hidden.id}", error.args[0])
         # the superuser's data types (installed by a module) are not limited
         self.assertEqual(self.partner_type.sudo()._serialize(self.hidden), [{"name": "Hidden B Parent"}])
+
+
+@tagged("post_install", "-at_install")
+class TestAdministratorCodeOverRpc(HttpCase, LinesCase):
+    """The six expressions of the security review, saved by an administrator over XML-RPC, are refused."""
+
+    def test_the_reviews_expressions_are_refused_over_rpc(self):
+        for expression in (*ACTING, "record.user_ids.mapped('totp_secret')"):
+            with self.subTest(expression=expression), mute_logger("odoo.http"), self.assertRaises(Fault) as caught:
+                self.xmlrpc_object.execute_kw(
+                    self.env.cr.dbname, self.admin.id, "admin", "sync.mapping.line", "create",
+                    [{"data_type_id": self.partner_type.id, "line_type": "code", "value": expression,
+                      "name": "saved"}])
+            self.assertIn("Line 'saved' of Partners", caught.exception.faultString)
+        self.assertFalse(self.partner_type.line_ids.filtered(lambda line: line.line_type == "code"))
