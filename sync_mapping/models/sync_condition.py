@@ -25,17 +25,21 @@ class SyncCondition(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.env["sync.data.type"].browse([vals.get("data_type_id") for vals in vals_list
+                                           if vals.get("data_type_id")])._check_code_owner()
         conditions = super().create(vals_list)
         conditions.data_type_id._take_ownership()
         return conditions
 
     def write(self, vals):
+        (self.data_type_id | self.env["sync.data.type"].browse(vals.get("data_type_id") or []))._check_code_owner()
         before = self.data_type_id
         result = super().write(vals)
         (before | self.data_type_id)._take_ownership()
         return result
 
     def unlink(self):
+        self.data_type_id._check_code_owner()
         data_types = self.data_type_id
         result = super().unlink()
         data_types.exists()._take_ownership()

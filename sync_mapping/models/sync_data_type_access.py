@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 
 class SyncDataType(models.Model):
@@ -33,10 +33,42 @@ class SyncDataType(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_code_owner()
         # whoever changes a data type answers for what it sends from then on; nobody but the suite names another
         if not self.env.su:
             vals = dict(vals, owner_id=self.env.uid)
         return super().write(vals)
+
+    def _holds_code(self, seen=None):
+        """Whether these data types, or one they embed through model lines, hold Python code lines."""
+        seen = set() if seen is None else seen
+        for data_type in self.sudo():
+            if data_type.id in seen:
+                continue
+            seen.add(data_type.id)
+            if "code" in data_type.line_ids.mapped("line_type"):
+                return True
+            embedded = data_type.line_ids.filtered(lambda line: line.line_type == "model").reference_id
+            if embedded._holds_code(seen):
+                return True
+        return False
+
+    def _check_code_owner(self):
+        """Only administrators change a data type that runs Python code, or embed it.
+
+        A code line reads as the suite, past its owner's rights (only
+        administrators write code): a manager who changed such a data type
+        (its domain, its other lines) or embedded it in his own would choose
+        which records it reads.
+        """
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        for data_type in self:
+            if data_type._holds_code():
+                raise AccessError(
+                    _("%(data_type)s runs Python code lines (itself or a data type it embeds): only members of "
+                      "Settings / Administration change it or embed it.", data_type=data_type.display_name)
+                )
 
     def _take_ownership(self):
         """Make the current user the owner of these data types (a line or condition of theirs changed)."""

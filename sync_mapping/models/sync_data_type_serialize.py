@@ -1,4 +1,5 @@
 import json
+import logging
 
 import psycopg2
 from psycopg2 import errors as pg_errors
@@ -14,6 +15,8 @@ from odoo.addons.sync_base.lib.envelope import BINDING_REF
 from ..lib.code_check import describe_write
 from ..lib.template import TemplateError, paths, render
 from .sync_data_type import BATCH_SIZE, CACHE_SAFE_TYPES, MAX_DEPTH, SyncMappingError, _encode
+
+_logger = logging.getLogger(__name__)
 
 
 class SyncDataType(models.Model):
@@ -71,12 +74,18 @@ class SyncDataType(models.Model):
         model's own access checks, as ``mail.message`` has).  A data type of
         the superuser's (installed by a module) is not limited.
         """
-        owner = self.sudo().owner_id
-        if not records or not owner or owner._is_superuser():
-            return set()
-        env = self.env(user=owner.id, su=False, context={"active_test": False})
-        readable = records.with_env(env)._filtered_access("read")
-        return set(records.ids) - set(readable.ids)
+        users = self.sudo().owner_id
+        # the preview bounds the document by its viewer too; a context key can only add a bound, never lift one
+        viewer = self.env.context.get("sync_preview_uid")
+        if isinstance(viewer, int):
+            users |= self.env["res.users"].sudo().browse(viewer).exists()
+        hidden = set()
+        for user in users:
+            if not records or user._is_superuser():
+                continue
+            env = self.env(user=user.id, su=False, context={"active_test": False})
+            hidden |= set(records.ids) - set(records.with_env(env)._filtered_access("read").ids)
+        return hidden
 
     def _hidden_error(self, hidden, line=None, record=None):
         """The error of a record (or, with ``line``, of ``record`` whose line reaches ``hidden``) that the owner
@@ -382,7 +391,12 @@ class SyncDataType(models.Model):
                                                       str(database_error)))
             if database_error is not None or record.env.cache.get_dirty_fields():
                 return None, ("database", None)
-            return self._line_error(line, record, f"{type(error).__name__}: {error}"), None
+            # the error's text may hold what the expression read as the suite (int(record.parent_id.email)): the
+            # message, read by every synchronization user, names its kind only; the log keeps the rest
+            _logger.info("Code line %r of %s failed on %s,%s: %s", line.name, self.display_name, record._name,
+                         record.id, error)
+            return self._line_error(line, record, _("the expression raised %(kind)s (its text is in the server "
+                                                    "log)", kind=type(error).__name__)), None
         try:
             if isinstance(value, models.BaseModel):
                 raise TypeError(_("the expression returns records; return their ids or names instead"))

@@ -117,9 +117,19 @@ class TestManagerLinesOverRpc(HttpCase, LinesCase):
                            [[self.partner_type.id], {"line_ids": [(1, code_line.id, {"data_type_id": mine})]}],
                            "Python code lines")
         self.assertEqual((code_line.data_type_id, code_line.name), (self.partner_type, "approved"))
-        # removing one takes no power: a manager may
-        self.rpc("sync.mapping.line", "unlink", [code_line.id])
-        self.assertFalse(code_line.exists())
+        # nor removed, nor any other line of its data type changed: the manager would become its owner and
+        # choose what the administrator's code reads
+        self.assertRefused("sync.mapping.line", "unlink", [[code_line.id]], "runs Python code lines")
+        self.assertRefused("sync.mapping.line", "create", [self.line(self.partner_type, "field", "email")],
+                           "runs Python code lines")
+        self.assertRefused("sync.data.type", "write", [[self.partner_type.id], {"domain": "[('id', '>', 0)]"}],
+                           "runs Python code lines")
+        # nor embedded in his own data type
+        self.assertRefused("sync.mapping.line", "create", [self.line(
+            self.env["sync.data.type"].browse(mine), "model", "parent_id", reference_id=self.partner_type.id)],
+            "runs Python code lines")
+        self.assertTrue(code_line.exists())
+        self.assertEqual(self.partner_type.domain, "[]")
 
     def test_changing_the_model_under_the_lines_is_refused(self):
         # on filters, model_id is a selection; on mail templates, a many2one to ir.model, whose display name the
@@ -353,3 +363,31 @@ class TestAdministratorCodeOverRpc(HttpCase, LinesCase):
                       "name": "saved"}])
             self.assertIn("Line 'saved' of Partners", caught.exception.faultString)
         self.assertFalse(self.partner_type.line_ids.filtered(lambda line: line.line_type == "code"))
+
+
+@tagged("post_install", "-at_install")
+class TestWhatErrorsAndPreviewsShow(TestOwnerBoundsRecords):
+    def test_a_code_lines_error_names_its_kind_not_its_text(self):
+        code_type = self._data_type("Code errors", "res.partner", [("code", "int(record.parent_id.name)", "n")])
+        error = code_type._serialize_collect(self.child_of_hidden)[0][2]
+        self.assertIn("raised ValueError", error.args[0])
+        # the record's own display name is what Odoo shows of it; the value the expression read is not there
+        self.assertNotIn("invalid literal", error.args[0])
+        self.assertNotIn("base 10", error.args[0])
+
+    def test_a_preview_shows_only_what_its_viewer_reads(self):
+        viewer = mail_new_test_user(self.env, login="preview_viewer",
+                                    groups="base.group_user,sync_base.group_sync_user")
+        suite_type = self._data_type("Suite's", "res.partner", [("field", "name", "name"),
+                                                                ("default", "{parent_id.name}", "parent")])
+        preview = self.env["sync.preview"].with_user(viewer).create(
+            {"data_type_id": suite_type.id, "record_ref": f"res.partner,{self.child_of_hidden.id}"})
+        self.assertFalse(preview.document)
+        self.assertNotIn("Hidden B Parent", preview.error or "")
+        preview = self.env["sync.preview"].with_user(viewer).create(
+            {"data_type_id": suite_type.id, "record_ref": f"res.partner,{self.child_of_visible.id}"})
+        self.assertIn("Visible A Parent", preview.document)
+        code_type = self._data_type("Code preview", "res.partner", [("code", "record.name", "n")])
+        preview = self.env["sync.preview"].with_user(viewer).create(
+            {"data_type_id": code_type.id, "record_ref": f"res.partner,{self.child_of_visible.id}"})
+        self.assertIn("only administrators preview it", preview.error)

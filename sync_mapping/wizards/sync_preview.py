@@ -63,8 +63,16 @@ class SyncPreview(models.TransientModel):
             if refusal:
                 wizard.error = refusal
                 continue
+            data_type = wizard.data_type_id
+            if data_type._holds_code() and not self.env.user.has_group("base.group_system"):
+                # a code line reads as the suite, past the viewer's rights
+                wizard.error = _("%(data_type)s runs Python code lines: only administrators preview it.",
+                                 data_type=data_type.display_name)
+                continue
             try:
-                entries = wizard.data_type_id._serialize_collect(record, wizard.system_id or None)
+                # bounded by the data type's owner, and by the viewer: a preview shows nothing he may not read
+                entries = data_type.with_context(sync_preview_uid=self.env.uid)._serialize_collect(
+                    record, wizard.system_id or None)
             except AccessError:
                 # a field or a related record the user may not read: say so without Odoo's details
                 wizard.error = _("The document reaches fields or records you may not read: there is nothing to "
