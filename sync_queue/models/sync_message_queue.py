@@ -45,6 +45,9 @@ class SyncMessageQueue(models.Model):
         if not systems:
             return 0
         names = self._record_names(records) if records else {}
+        # a message's name is read by every synchronization user: not the name of a record its owner may not read
+        for record_id in data_type._owner_unreadable(records) if records else ():
+            names[record_id] = f"{data_type.model_name},{record_id}"
         self.flush_model()
         self.env.cr.execute(SQL(
             "SELECT system_id, res_id, id, reference_keys, record_name FROM sync_message WHERE data_type_id = %s "

@@ -89,3 +89,5 @@ class TestWhatADataTypeSendsIsBoundByItsOwner(HttpCase):
         self.env.cr.execute("SELECT count(*) FROM sync_message WHERE envelope::text LIKE %s", ["%TOPSECRET%"])
         self.assertEqual(self.env.cr.fetchone()[0], 0)
         self.assertNotIn("TOPSECRET", message.last_error)
+        # nor its name, which every synchronization user reads on the message
+        self.assertEqual(message.record_name, f"mail.message,{secret.id}")
