@@ -395,8 +395,11 @@ class SyncDataType(models.Model):
             # message, read by every synchronization user, names its kind only; the log keeps the rest
             _logger.info("Code line %r of %s failed on %s,%s: %s", line.name, self.display_name, record._name,
                          record.id, error)
+            # safe_eval raises a ValueError "<error> while evaluating": name the error it wraps
+            wrapped = error.__cause__ or error.__context__ if isinstance(error, ValueError) else None
+            kind = type(wrapped or error).__name__
             return self._line_error(line, record, _("the expression raised %(kind)s (its text is in the server "
-                                                    "log)", kind=type(error).__name__)), None
+                                                    "log)", kind=kind)), None
         try:
             if isinstance(value, models.BaseModel):
                 raise TypeError(_("the expression returns records; return their ids or names instead"))
