@@ -1,5 +1,6 @@
 from . import sync_library
 from . import sync_schema
+from . import sync_data_type_part
 from . import sync_data_type
 from . import sync_data_type_serialize
 from . import sync_data_type_upsert

@@ -9,6 +9,7 @@ class SyncCondition(models.Model):
     """A simple test on a field, which a record must pass (with the others and the domain) to be sent."""
 
     _name = "sync.condition"
+    _inherit = ["sync.data.type.part"]
     _description = "Synchronization Condition"
     _order = "data_type_id, sequence, id"
 
@@ -22,28 +23,6 @@ class SyncCondition(models.Model):
         default="=",
     )
     value = fields.Char(help="For 'in' and 'not in', a comma-separated list. Empty means 'not set'.")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env["sync.data.type"].browse([vals.get("data_type_id") for vals in vals_list
-                                           if vals.get("data_type_id")])._check_code_owner()
-        conditions = super().create(vals_list)
-        conditions.data_type_id._take_ownership()
-        return conditions
-
-    def write(self, vals):
-        (self.data_type_id | self.env["sync.data.type"].browse(vals.get("data_type_id") or []))._check_code_owner()
-        before = self.data_type_id
-        result = super().write(vals)
-        (before | self.data_type_id)._take_ownership()
-        return result
-
-    def unlink(self):
-        self.data_type_id._check_code_owner()
-        data_types = self.data_type_id
-        result = super().unlink()
-        data_types.exists()._take_ownership()
-        return result
 
     @api.constrains("field_name", "operator", "value", "data_type_id")
     def _check_field_name(self):

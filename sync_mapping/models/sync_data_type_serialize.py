@@ -74,18 +74,20 @@ class SyncDataType(models.Model):
         model's own access checks, as ``mail.message`` has).  A data type of
         the superuser's (installed by a module) is not limited.
         """
-        users = self.sudo().owner_id
-        # the preview bounds the document by its viewer too; a context key can only add a bound, never lift one
-        viewer = self.env.context.get("sync_preview_uid")
-        if isinstance(viewer, int):
-            users |= self.env["res.users"].sudo().browse(viewer).exists()
         hidden = set()
-        for user in users:
-            if not records or user._is_superuser():
-                continue
+        for user in self._bounding_users() if records else ():
             env = self.env(user=user.id, su=False, context={"active_test": False})
             hidden |= set(records.ids) - set(records.with_env(env)._filtered_access("read").ids)
         return hidden
+
+    def _bounding_users(self):
+        """The users whose rights bound what this data type sends: its owner, and a preview's viewer (a context
+        key can only add a bound, never lift one); none for the superuser."""
+        users = self.sudo().owner_id
+        viewer = self.env.context.get("sync_preview_uid")
+        if isinstance(viewer, int):
+            users |= self.env["res.users"].sudo().browse(viewer).exists()
+        return users.filtered(lambda user: not user._is_superuser())
 
     def _hidden_error(self, hidden, line=None, record=None):
         """The error of a record (or, with ``line``, of ``record`` whose line reaches ``hidden``) that the owner
@@ -149,7 +151,7 @@ class SyncDataType(models.Model):
 
     def _serialize_field_line(self, line, records, system, stack):
         field = records._fields[line.value]
-        if field.relational:
+        if field.relational and stack[0]._bounding_users():
             # ids only, but an id tells that a record exists: only those the owner may read
             hidden = stack[0]._owner_unreadable(records.mapped(line.value))
             if hidden:
@@ -272,6 +274,8 @@ class SyncDataType(models.Model):
         """``{record id: a related record}`` for the records whose template reaches a record that the owner of
         ``owner_type`` may not read, through any relational step of any of its paths."""
         hidden = {}
+        if not owner_type._bounding_users():
+            return hidden  # the superuser's data type: nothing to walk
         for chain in paths(line.value or ""):
             for depth in range(1, len(chain) + 1):
                 prefix = ".".join(chain[:depth])

@@ -31,6 +31,7 @@ class SyncMappingLine(models.Model):
     """One property of a data type's documents and where its value comes from."""
 
     _name = "sync.mapping.line"
+    _inherit = ["sync.data.type.part"]
     _description = "Synchronization Mapping Line"
     _order = "data_type_id, sequence, id"
 
@@ -426,39 +427,23 @@ class SyncMappingLine(models.Model):
                 _("Only members of Settings / Administration may create or change Python code lines.")
             )
 
-    def _check_code_data_types(self, vals_list):
-        """Refuse a non-administrator's change to the lines of a data type that runs code, or a model line
-        embedding one (see ``sync.data.type._check_code_owner``)."""
-        DataType = self.env["sync.data.type"]
-        touched = self.data_type_id | self.filtered(lambda line: line.line_type == "model").reference_id
+    def _touched_data_types(self, vals_list):
+        """A model line concerns the data type it embeds too: embedding one that runs code is changing it."""
+        touched = super()._touched_data_types(vals_list)
+        touched |= self.filtered(lambda line: line.line_type == "model").reference_id
         for vals in vals_list:
-            touched |= DataType.browse(vals.get("data_type_id") or [])
             if vals.get("reference_id") and vals.get("line_type", "model") == "model":
-                touched |= DataType.browse(vals["reference_id"])
-        touched._check_code_owner()
+                touched |= self.env["sync.data.type"].browse(vals["reference_id"])
+        return touched
 
     @api.model_create_multi
     def create(self, vals_list):
         self.browse()._check_code_access(vals_list)
-        self.browse()._check_code_data_types(vals_list)
-        lines = super().create(vals_list)
-        lines.data_type_id._take_ownership()
-        return lines
+        return super().create(vals_list)
 
     def write(self, vals):
         self._check_code_access([vals])
-        self._check_code_data_types([vals])
-        before = self.data_type_id
-        result = super().write(vals)
-        (before | self.data_type_id)._take_ownership()
-        return result
-
-    def unlink(self):
-        self._check_code_data_types([])
-        data_types = self.data_type_id
-        result = super().unlink()
-        data_types.exists()._take_ownership()
-        return result
+        return super().write(vals)
 
     # ------------------------------------------------------------------
     # Parsed forms, for the engine
