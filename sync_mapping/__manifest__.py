@@ -22,4 +22,13 @@
         "wizards/sync_library_import_views.xml",
         "views/sync_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "sync_mapping/static/src/js/*.js",
+            "sync_mapping/static/src/xml/*.xml",
+        ],
+        "web.assets_tests": [
+            "sync_mapping/static/tests/tours/*.js",
+        ],
+    },
 }

@@ -7,3 +7,4 @@ from . import sync_data_type_upsert
 from . import sync_mapping_line
 from . import sync_condition
 from . import sync_data_type_access
+from . import sync_data_type_checks

@@ -330,9 +330,9 @@ class SyncDataType(models.Model):
         }
 
     def action_preview(self):
-        """Open the preview: pick a record and see its document, or why it fails."""
+        """Open the preview on the first record the data type selects (its conditions and domain), or say none does."""
         self.ensure_one()
-        record = self.env[self.model_name].search([], limit=1)
+        record, notice = self._preview_record()
         return {
             "type": "ir.actions.act_window",
             "name": _("Preview of %(name)s", name=self.display_name),
@@ -342,6 +342,7 @@ class SyncDataType(models.Model):
             "context": {
                 "default_data_type_id": self.id,
                 "default_record_ref": f"{self.model_name},{record.id}" if record else False,
+                "default_notice": notice,
             },
         }
 

@@ -84,12 +84,30 @@ class SyncMappingLine(models.Model):
 
     @api.onchange("value", "line_type")
     def _onchange_suggest_name(self):
+        if self.line_type == "field" and self.value and "." in self.value.strip("{}"):
+            # the field picker follows relations (country_id > code): a path is what a template line renders
+            path = self.value.strip("{}")
+            self.line_type, self.value = "default", f"{{{path}}}"
+            if not self.name:
+                self.name = self._suggest_path_name(path)
+            return
         if self.name or not self.value or self.line_type not in ("field", "model", "reference"):
+            return
+        if self.data_type_id._keeps_field_names():
+            # a target that writes the properties as fields (plain Odoo RPC) needs the field's own name
+            self.name = self.value
             return
         try:
             self.name = suggest_property_name(self.value, self.cardinality or "")
         except ValueError:
             return
+
+    def _suggest_path_name(self, path):
+        """The property suggested for a picked field path: ``country_id.code`` -> ``country_code``."""
+        segments = [segment for segment in path.split(".") if segment]
+        if self.data_type_id._keeps_field_names():
+            return "_".join(segments)
+        return "_".join(suggest_property_name(segment, None) for segment in segments)
 
     def _model_field(self):
         model = self.env.get(self.data_type_id.model_name or "")

@@ -25,6 +25,8 @@ class SyncPreview(models.TransientModel):
         "sync.system", string="As Sent To", help="Bindings, company and language of this system apply."
     )
     document = fields.Text(compute="_compute_document")
+    notice = fields.Char(readonly=True, help="Why the preview opened on no record.")
+    schema_warning = fields.Text(related="data_type_id.schema_warning")
     error = fields.Text(compute="_compute_document")
 
     @api.model
