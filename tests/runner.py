@@ -16,6 +16,7 @@ when nothing failed.
 
 import argparse
 import ast
+import importlib.util
 import os
 import re
 import shutil
@@ -70,12 +71,13 @@ def skipped_banner(tier, reason):
 # ----------------------------------------------------------------------
 def run_lint(tally):
     banner("lint: ruff")
-    ruff = shutil.which("ruff")
-    if not ruff:
-        tally.add(failed=1, failure="lint: ruff is not installed (pip install -e '.[test]')")
+    # the ruff of this Python first: a virtual environment that is not activated has it off the PATH
+    ruff = [sys.executable, "-m", "ruff"] if importlib.util.find_spec("ruff") else [shutil.which("ruff") or ""]
+    if not ruff[0]:
+        tally.add(failed=1, failure="lint: ruff is not installed (bin/test installs it: run it again)")
         print("ruff is not installed")
     else:
-        proc = subprocess.run([ruff, "check", "."], cwd=ROOT, check=False)
+        proc = subprocess.run([*ruff, "check", "."], cwd=ROOT, check=False)
         tally.add(passed=int(proc.returncode == 0), failed=int(proc.returncode != 0),
                   failure=None if proc.returncode == 0 else "lint: ruff")
     banner("lint: pylint-odoo (mandatory checks)")
