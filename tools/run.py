@@ -29,10 +29,22 @@ Everything stays in place: both servers keep running in the background
 (``--stop`` stops them).  Running it again restarts the servers, reuses the
 databases (updating the suite in them, since its code may have changed) and
 the configuration, and sends a new set of demo records.
+
+A database is only reused when it is sound (see ``tools/run_checks.py``):
+one left half-initialised (modules to install, upgrade or remove, ``base``
+without an installed version, the suite missing, not an Odoo database) is
+dropped and created again, saying why.  A database is created under a
+temporary name and renamed once its installation is complete, so a run
+killed while installing leaves nothing that looks reusable.  Once served,
+each database must be processed by Odoo's cron workers: when Odoo skips it,
+the run stops at once with the reason; when no message comes of the demo
+records, it says why instead of printing an empty table.
 """
 
 import argparse
+import copy
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -42,6 +54,7 @@ from pathlib import Path
 
 import psycopg2
 import requests
+from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,6 +62,7 @@ sys.path.insert(0, str(ROOT))
 from tests.harness.odoo_env import ADDONS, OdooMissing, find_odoo
 from tests.harness.odoo_server import OdooCommandError, OdooInstance, OdooServer
 from tests.harness.pg import PgError, ensure_system_postgres
+from tools.run_checks import cron_problem, database_problem, why_no_messages
 
 DEMO = Path(__file__).resolve().parent / "demo"
 BROKER = ROOT / "sync_transport_wso2" / "tests" / "broker_server.py"
@@ -56,6 +70,10 @@ STATE = Path.home() / ".local" / "share" / "sync-suite" / "demo"
 SOURCE_DB, TARGET_DB = "sync_demo_source", "sync_demo_target"
 MODULES = [*ADDONS, "product"]
 FINAL = ("done", "failed", "cancelled")
+# a database is installed under this suffix and renamed when complete: a run killed while installing leaves
+# only a database of this name, which the next run drops, never a half-initialised demo database
+INSTALLING = "_installing"
+CRON_CHECK_TIMEOUT = 90
 
 
 class MachinePostgres:
@@ -79,14 +97,39 @@ class MachinePostgres:
             cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,))
             return bool(cr.fetchone())
 
-    def query(self, dbname, sql, params=()):
+    def query(self, dbname, query, params=()):
         conn = self.connect(dbname)
         try:
             with conn.cursor() as cr:
-                cr.execute(sql, params)
+                cr.execute(query, params)
                 return cr.fetchall()
         finally:
             conn.close()
+
+    def execute(self, dbname, statement, params=()):
+        """Run ``statement`` in ``dbname``, committed at once (a notification is sent on commit only)."""
+        conn = self.connect(dbname)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cr:
+                cr.execute(statement, params)
+        finally:
+            conn.close()
+
+    def drop(self, dbname):
+        """Drop ``dbname``, ending whatever session an interrupted run left on it."""
+        self.execute("postgres", sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+    def rename(self, old, new):
+        self.execute("postgres", sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(old),
+                                                                                   sql.Identifier(new)))
+
+    def modules(self, dbname):
+        """``{name: (state, latest_version)}`` of ``dbname``'s modules, or None when it is not an Odoo database."""
+        if not self.query(dbname, "SELECT to_regclass('ir_module_module') IS NOT NULL")[0][0]:
+            return None
+        return {name: (state, version) for name, state, version in
+                self.query(dbname, "SELECT name, state, latest_version FROM ir_module_module")}
 
 
 def say(text=""):
@@ -114,21 +157,80 @@ def orders_available(instance):
     return all(any((path / addon / "__manifest__.py").is_file() for path in paths) for addon in ("sale", "purchase"))
 
 
+def filestore(instance, dbname):
+    return Path(instance.data_dir) / "filestore" / dbname
+
+
+def drop_database(pg, instance, dbname):
+    pg.drop(dbname)
+    shutil.rmtree(filestore(instance, dbname), ignore_errors=True)
+
+
+def create_database(pg, instance, modules):
+    """Create ``instance``'s database with ``modules``: installed under a temporary name, renamed once complete."""
+    building = copy.copy(instance)
+    building.dbname = instance.dbname + INSTALLING
+    drop_database(pg, instance, building.dbname)
+    say(f"Creating {instance.dbname} with the suite installed (a minute or two) ...")
+    building.install(modules, extra=["--log-level=warn"])
+    problem = database_problem(pg.modules(building.dbname), modules)
+    if problem:
+        raise OdooCommandError(f"the installation of {instance.dbname} ended, but {problem}")
+    pg.rename(building.dbname, instance.dbname)
+    if filestore(instance, building.dbname).is_dir():
+        filestore(instance, building.dbname).rename(filestore(instance, instance.dbname))
+
+
 def ensure_installed(pg, instance, modules):
-    """Create the database with ``modules``, or install those an earlier run did not."""
-    if not pg.exists(instance.dbname):
-        say(f"Creating {instance.dbname} with the suite installed (a minute or two) ...")
-        instance.install(modules, extra=["--log-level=warn"])
-        return
-    installed = {name for (name,) in pg.query(instance.dbname, "SELECT name FROM ir_module_module "
-                                              "WHERE state = 'installed' AND name = ANY(%s)", (modules,))}
-    missing = [module for module in modules if module not in installed]
-    if missing:
-        say(f"Installing {', '.join(missing)} in {instance.dbname} ...")
-        instance.install(missing, extra=["--log-level=warn"])
-    # the suite's code may be newer than the database (a pull since the last run): update it, as a deployment does
-    say(f"Updating the suite in {instance.dbname} ...")
-    instance.run(["-u", ",".join(ADDONS), "--stop-after-init", "--log-level=warn"])
+    """Create the database with ``modules``, or reuse it when it is sound: install what it lacks, update the suite.
+
+    A database an interrupted run left (half-initialised, or under the temporary name) is dropped, saying why.
+    """
+    leftover = instance.dbname + INSTALLING
+    if pg.exists(leftover):
+        say(f"Dropping {leftover}: the installation of an earlier run that was interrupted.")
+        drop_database(pg, instance, leftover)
+    if pg.exists(instance.dbname):
+        problem = database_problem(pg.modules(instance.dbname), MODULES)
+        if not problem:
+            installed = {name for name, (state, _version) in pg.modules(instance.dbname).items()
+                         if state == "installed"}
+            missing = [module for module in modules if module not in installed]
+            if missing:
+                say(f"Installing {', '.join(missing)} in {instance.dbname} ...")
+                instance.install(missing, extra=["--log-level=warn"])
+            # the suite's code may be newer than the database (a pull since the last run): update it, as a
+            # deployment does
+            say(f"Updating the suite in {instance.dbname} ...")
+            instance.run(["-u", ",".join(ADDONS), "--stop-after-init", "--log-level=warn"])
+            return
+        say(f"{instance.dbname} cannot be reused: {problem}. Dropping it and creating it again.")
+        drop_database(pg, instance, instance.dbname)
+    create_database(pg, instance, modules)
+
+
+def cron_processes(pg, server, timeout=CRON_CHECK_TIMEOUT):
+    """Make sure the cron workers of ``server`` process its database: wake the queue's scheduler and wait until it
+    has run; raise :class:`OdooCommandError` with the reason as soon as Odoo says it skips the database."""
+    dbname = server.instance.dbname
+    say(f"Checking that Odoo's cron workers process {dbname} ...")
+    (cron_id, before), = pg.query(dbname, "SELECT c.id, c.lastcall FROM ir_cron c JOIN ir_model_data d ON "
+                                  "d.model = 'ir.cron' AND d.res_id = c.id WHERE d.module = 'sync_queue' "
+                                  "AND d.name = 'ir_cron_create_queue'")
+    # what ir.cron's _trigger() does: a trigger due now, and a notification that wakes the workers
+    pg.execute(dbname, "INSERT INTO ir_cron_trigger (cron_id, call_at) VALUES (%s, now() at time zone 'utc')",
+               (cron_id,))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pg.execute("postgres", "SELECT pg_notify('cron_trigger', %s)", (dbname,))
+        problem = cron_problem(server.log_tail(200_000), dbname)
+        if problem:
+            raise OdooCommandError(problem)
+        (lastcall,), = pg.query(dbname, "SELECT lastcall FROM ir_cron WHERE id = %s", (cron_id,))
+        if lastcall and lastcall != before:
+            return
+        time.sleep(0.5)
+    raise OdooCommandError(f"Odoo's cron workers did not process {dbname} within {timeout} s: see {server.logfile}")
 
 
 def start_broker(port):
@@ -155,7 +257,7 @@ def serve(instance, port, name):
     return server
 
 
-def wait_for_messages(pg, after, timeout):
+def wait_for_messages(pg, after, timeout, server):
     """Poll the source's queue until every change is queued and every new message is final.
 
     Returns ``(seen, rows)``: ``{message id: (data type, state, seen final at)}`` and the new messages'
@@ -163,6 +265,7 @@ def wait_for_messages(pg, after, timeout):
     """
     seen, rows = {}, []
     deadline = time.monotonic() + timeout
+    nothing_since = None
     while time.monotonic() < deadline:
         rows = pg.query(SOURCE_DB, "SELECT m.id, d.name, m.state FROM sync_message m "
                                    "JOIN sync_data_type d ON d.id = m.data_type_id WHERE m.id > %s", (after,))
@@ -173,8 +276,27 @@ def wait_for_messages(pg, after, timeout):
         changes = pg.query(SOURCE_DB, "SELECT count(*) FROM sync_change")[0][0]
         if rows and not changes and len(seen) == len(rows):
             return seen, rows
+        # the changes are committed with the records: neither a change nor a message for a while, nothing was
+        # captured, and waiting longer changes nothing
+        nothing_since = (nothing_since or time.monotonic()) if not rows and not changes else None
+        if nothing_since and time.monotonic() - nothing_since > 15:
+            return seen, rows
+        problem = cron_problem(server.log_tail(200_000), SOURCE_DB)
+        if problem:
+            raise OdooCommandError(problem)
         time.sleep(0.1)
     return seen, rows
+
+
+def explain_no_messages(pg, committed):
+    """Why no message came of the demo records (they were committed at ``committed``, a Unix time)."""
+    pending = pg.query(SOURCE_DB, "SELECT count(*) FROM sync_change")[0][0]
+    enabled = pg.query(SOURCE_DB, "SELECT count(*) FROM sync_data_type WHERE enabled")[0][0]
+    lastcall = pg.query(SOURCE_DB, "SELECT extract(epoch FROM c.lastcall) FROM ir_cron c JOIN ir_model_data d ON "
+                                   "d.model = 'ir.cron' AND d.res_id = c.id WHERE d.module = 'sync_queue' "
+                                   "AND d.name = 'ir_cron_create_queue'")
+    ran = bool(lastcall and lastcall[0][0] and float(lastcall[0][0]) >= committed - 1)
+    return why_no_messages(pending, enabled, ran)
 
 
 def report(phases):
@@ -237,6 +359,7 @@ def main(argv=None):
         mappings = (DEMO / "mappings.py").read_text()
         target_setup = target.shell(f"ORDERS = {bool(orders)}\n" + mappings + (DEMO / "target_setup.py").read_text())
         target_server = serve(target, args.target_port, "target")
+        cron_processes(pg, target_server)
         say("Configuring the source and serving it, cron workers running ...")
         setup = source.shell(
             f"TARGET_PORT = {args.target_port}\nTARGET_DB = {TARGET_DB!r}\nKEY = {target_setup['key']!r}\n"
@@ -246,6 +369,7 @@ def main(argv=None):
         for name, (kind, message) in setup["connections"].items():
             say(f"Test connection of {name}: {kind}: {message}")
         source_server = serve(source, args.source_port, "source")
+        cron_processes(pg, source_server)
         if args.wso2:
             requests.post(f"{broker_url}/_control", timeout=10, json={
                 "mode": "async",
@@ -259,16 +383,21 @@ def main(argv=None):
         after = source.shell(f"STAMP = {stamp!r}\nCOMPANIES = {args.companies}\nPRODUCTS = {args.products}\n"
                              + (DEMO / "records.py").read_text())
         committed = time.time()
-        phases.append((*wait_for_messages(pg, after, args.timeout), committed))
+        phases.append((*wait_for_messages(pg, after, args.timeout, source_server), committed))
         if orders:
             say(f"Confirming {orders} sale orders for them, which become purchase orders on the target ...")
             after = source.shell(f"STAMP = {stamp!r}\nORDERS = {orders}\n" + (DEMO / "orders.py").read_text())
             committed = time.time()
-            phases.append((*wait_for_messages(pg, after, args.timeout), committed))
+            phases.append((*wait_for_messages(pg, after, args.timeout, source_server), committed))
     except (OdooCommandError, requests.RequestException) as exc:
         say(f"The demo stopped: {exc}")
         return 1
     say()
+    if not any(rows for _seen, rows, _committed in phases):
+        # never an empty table: why nothing was sent is what the person who ran it needs
+        say(explain_no_messages(pg, phases[0][2]))
+        say(f"Logs and state: {STATE}   Stop the servers: bin/run --stop")
+        return 1
     by_type = report(phases)
     say(f"""
 Source: http://localhost:{args.source_port}  (database {SOURCE_DB}; login admin, password admin)
@@ -278,7 +407,10 @@ Target: http://localhost:{args.target_port}  (database {TARGET_DB}; login admin,
 Logs and state: {STATE}   Stop the servers: bin/run --stop""")
     pending = sum(len(rows) - len(seen) for seen, rows, _committed in phases)
     failed = sum(counts["failed"] for counts in by_type.values())
-    if pending or failed or not phases[0][1]:
+    empty = [committed for _seen, rows, committed in phases if not rows]
+    if empty:
+        say("\nThe sale orders made no message. " + explain_no_messages(pg, empty[0]))
+    if pending or failed or empty:
         say(f"\n{pending} message(s) still pending, {failed} failed: see the source's queue.")
         return 1
     return 0

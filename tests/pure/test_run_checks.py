@@ -1,0 +1,65 @@
+"""The run command's decisions: which demo database is reused, when Odoo's cron workers skip one, why nothing was
+sent."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tools.run_checks import cron_problem, database_problem, why_no_messages
+
+SUITE = ["sync_base", "sync_queue"]
+SOUND = {"base": ("installed", "18.0.1.3"), "sync_base": ("installed", "18.0.1.0.0"),
+         "sync_queue": ("installed", "18.0.1.0.0"), "sale": ("uninstalled", None)}
+
+
+def test_a_sound_database_is_reused():
+    assert database_problem(SOUND, SUITE) is None
+
+
+def test_the_issue_database_base_without_latest_version_is_not_reused():
+    # what a bin/run stopped by an ImportError left: base 'to install', no latest_version
+    modules = dict(SOUND, base=("to install", None), sync_queue=("to install", None))
+    assert "base module has no installed version" in database_problem(modules, SUITE)
+
+
+def test_modules_left_to_install_upgrade_or_remove_are_named():
+    modules = dict(SOUND, sync_queue=("to upgrade", "18.0.1.0.0"), sale=("to install", None))
+    problem = database_problem(modules, SUITE)
+    assert "left to install, upgrade or remove (sale, sync_queue)" in problem
+
+
+def test_a_database_without_the_suite_or_not_odoos_is_not_reused():
+    assert database_problem(dict(SOUND, sync_queue=("uninstalled", None)), SUITE) == \
+        "the suite is not installed in it (sync_queue missing)"
+    assert database_problem(None, SUITE) == "it is not an Odoo database"
+
+
+LOG = """\
+2026-12-04 03:00:00,001 4242 INFO sync_demo_source odoo.modules.loading: loading 1 modules...
+2026-12-04 03:00:01,002 4242 WARNING ? odoo.addons.base.models.ir_cron: Skipping database sync_demo_other because \
+of modules to install/upgrade/remove.
+"""
+
+
+def test_a_skipped_database_is_read_from_odoos_log_for_that_database_only():
+    assert cron_problem(LOG, "sync_demo_source") is None
+    skipped = LOG + ("2026-12-04 03:00:02,003 4242 WARNING ? odoo.addons.base.models.ir_cron: Skipping database "
+                     "sync_demo_source because of modules to install/upgrade/remove.\n")
+    problem = cron_problem(skipped, "sync_demo_source")
+    assert problem.startswith("Odoo's cron workers skip sync_demo_source: its modules are left to install")
+    assert "Skipping database sync_demo_source because" in problem
+
+
+def test_a_database_of_another_odoo_version_is_told_apart():
+    log = ("2026-12-04 03:00:02,003 4242 WARNING ? odoo.addons.base.models.ir_cron: Skipping database "
+           "sync_demo_source as its base version is not 18.0.1.3.\n")
+    assert "another version of Odoo" in cron_problem(log, "sync_demo_source")
+
+
+def test_why_no_message_names_the_cause():
+    assert "no data type is enabled" in why_no_messages(5, 0, True)
+    assert "188 change(s) were captured but the queue's scheduler" in why_no_messages(188, 3, False)
+    assert "turned none into a message" in why_no_messages(3, 3, True)
+    assert "no change of the demo records was captured" in why_no_messages(0, 3, True)

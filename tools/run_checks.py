@@ -1,0 +1,65 @@
+"""The run command's decisions, pure: may a demo database be reused, do Odoo's cron workers process it, and why
+did a run create no message.  Nothing here touches a database or a process; tools/run.py gathers the facts."""
+
+import re
+
+UNFINISHED_STATES = ("to install", "to upgrade", "to remove")
+# what Odoo 18's cron workers log when they leave a database alone (odoo/addons/base/models/ir_cron.py)
+CRON_SKIP_RES = (
+    (re.compile(r"Skipping database (?P<db>\S+) because of modules to install/upgrade/remove\."),
+     "its modules are left to install, upgrade or remove, or its base module has no installed version"),
+    (re.compile(r"Skipping database (?P<db>\S+) as its base version is not (?P<version>\S+?)\.?$", re.MULTILINE),
+     "it was made by another version of Odoo than the one serving it"),
+    (re.compile(r"Tried to poll an undefined table on database (?P<db>\S+)\."),
+     "it lacks Odoo's tables"),
+)
+
+
+def database_problem(modules, required):
+    """Why a database cannot be reused, or None.
+
+    ``modules``: ``{module name: (state, latest_version)}`` read from its ``ir_module_module``, or None when it has
+    no such table (not an Odoo database); ``required``: the modules that must be installed in it.
+    """
+    if modules is None:
+        return "it is not an Odoo database"
+    state, version = modules.get("base", (None, None))
+    if state != "installed" or not version:
+        return "its base module has no installed version (an installation that did not finish)"
+    unfinished = sorted(name for name, (state, _version) in modules.items() if state in UNFINISHED_STATES)
+    if unfinished:
+        shown = ", ".join(unfinished[:5]) + (f" and {len(unfinished) - 5} more" if len(unfinished) > 5 else "")
+        return f"modules are left to install, upgrade or remove ({shown}): an installation or update that did not " \
+               "finish"
+    absent = [name for name in required if modules.get(name, (None, None))[0] != "installed"]
+    if absent:
+        return f"the suite is not installed in it ({', '.join(absent)} missing)"
+    return None
+
+
+def cron_problem(log_text, dbname):
+    """Why Odoo's cron workers skip ``dbname``, read from a server's log, or None."""
+    for pattern, reason in CRON_SKIP_RES:
+        for match in pattern.finditer(log_text):
+            if match.group("db") == dbname:
+                return f"Odoo's cron workers skip {dbname}: {reason} (the server logged: {match.group(0).strip()})"
+    return None
+
+
+def why_no_messages(pending_changes, enabled_data_types, cron_ran):
+    """Why a run that created records created no message: a sentence for the person who ran it.
+
+    ``pending_changes``: captured changes not turned into messages; ``enabled_data_types``: data types that send;
+    ``cron_ran``: whether the queue's scheduler ran since the records were committed.
+    """
+    if not enabled_data_types:
+        return "No message was created: no data type is enabled on the source (Synchronization > Configuration > " \
+               "Data Types)."
+    if pending_changes and not cron_ran:
+        return f"No message was created: {pending_changes} change(s) were captured but the queue's scheduler " \
+               "(sync_queue's 'Create the queue' cron) never ran on the source: see the source's log."
+    if pending_changes:
+        return f"No message was created: {pending_changes} change(s) were captured and the queue's scheduler ran, " \
+               "but turned none into a message in time: see the source's log and its Synchronization > Queue."
+    return "No message was created: no change of the demo records was captured on the source (are the data " \
+           "types' models and triggers the demo's?)."
