@@ -1,7 +1,7 @@
 import datetime
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.sync_mapping.lib.domain_check import check_domain, plain_context
@@ -64,3 +64,70 @@ class SyncDataType(models.Model):
             raise ValueError("it cannot be evaluated: a date helper got an argument it cannot take (a date out of "
                              "range, a wrong type)") from None
         return [_sendable(term) if isinstance(term, (list, tuple)) else term for term in domain]
+
+    # ------------------------------------------------------------------
+    # Plain mode: properties are the remote model's field names
+    # ------------------------------------------------------------------
+    def _plain_systems(self):
+        return self.system_ids.filtered(lambda system: system.transport == "rpc" and system.rpc_mode == "plain")
+
+    def _keeps_field_names(self):
+        """A plain-mode Odoo writes each property as the field of that name: lines suggest field names."""
+        return bool(self._plain_systems()) or super()._keeps_field_names()
+
+    def _remote_field_check(self):
+        """``[(system, unknown property names, why it could not be checked)]`` for each plain-mode system.
+
+        The top-level properties of the lines are compared with the remote
+        model's fields (``remote_model``, or the same model); an unreachable
+        system gives its reason instead, and blocks nothing.
+        """
+        self.ensure_one()
+        names = [name for name in self.line_ids.sorted(lambda line: (line.sequence, line.id)).mapped("name") if name]
+        remote_model = self.remote_model or self.model_name
+        report = []
+        for system in self._plain_systems():
+            fields_there, error = self.env["sync.rpc.plain"]._remote_field_names(system, remote_model)
+            unknown = [name for name in names if name not in fields_there] if fields_there is not None else []
+            report.append((system, unknown, error))
+        return report
+
+    def action_check_remote_fields(self):
+        """Check the property names against the fields of the remote model on each plain-mode system.
+
+        Shows a notification: the unknown properties per system, or why a
+        system could not be checked (it is down, refused the login...).
+        """
+        self.ensure_one()
+        if not self.env.su and not self.env.user.has_group("sync_base.group_sync_manager"):
+            raise AccessError(_("Only synchronization managers check a data type against its systems."))
+        remote_model = self.remote_model or self.model_name
+        report = self._remote_field_check()
+        if not report:
+            lines, kind = [_("%(name)s sends to no system in plain RPC mode: nothing to check.",
+                             name=self.display_name)], "info"
+        else:
+            lines, kind = [], "success"
+            for system, unknown, error in report:
+                if error:
+                    lines.append(_("%(system)s: could not check: %(reason)s", system=system.display_name,
+                                   reason=error))
+                    kind = "warning"
+                elif unknown:
+                    lines.append(_("%(system)s: %(model)s there has no field %(names)s: rename these properties to "
+                                   "its field names.", system=system.display_name, model=remote_model,
+                                   names=", ".join(unknown)))
+                    kind = "warning"
+                else:
+                    lines.append(_("%(system)s: every property is a field of %(model)s.",
+                                   system=system.display_name, model=remote_model))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Remote fields of %(name)s", name=self.display_name),
+                "message": "\n".join(lines),
+                "type": kind,
+                "sticky": kind == "warning",
+            },
+        }

@@ -1,8 +1,10 @@
 from odoo import _, api, models
+from odoo.exceptions import UserError
 
 from odoo.addons.sync_base.lib.results import TransportResult
 
 from ..lib import plain
+from ..lib.client import RpcError
 
 
 class SyncRpcPlain(models.AbstractModel):
@@ -79,3 +81,23 @@ class SyncRpcPlain(models.AbstractModel):
         """The data types of ``system`` that send ``message_type``: for an envelope the queue did not make."""
         return self.env["sync.data.type"].sudo().search(
             [("message_type", "=", message_type), ("system_ids", "in", system.ids)])
+
+    @api.model
+    def _remote_field_names(self, system, remote_model):
+        """``(field names, None)`` of ``remote_model`` on ``system``'s Odoo, or ``(None, why)`` when not reachable.
+
+        One ``fields_get`` call through the system's pooled client (its one
+        network choke point and its timeout).  The reason is the client's
+        message (which never holds the password) or the system's
+        configuration error; never a traceback.
+        """
+        try:
+            described = system._rpc_client().execute(remote_model, "fields_get", attributes=["type"])
+        except RpcError as exc:
+            return None, str(exc)
+        except UserError as exc:  # ValidationError included: the connection is not configured
+            return None, exc.args[0]
+        if not isinstance(described, dict):
+            return None, _("the remote answered fields_get of %(model)s with something else than fields.",
+                           model=remote_model)
+        return set(described), None

@@ -3,3 +3,4 @@ from . import test_pull
 from . import test_shared_schema
 from . import test_suite_retry
 from . import test_access_matrix
+from . import test_remote_fields
