@@ -8,3 +8,6 @@ from . import test_schema_export
 from . import test_access_matrix
 from . import test_security_domain
 from . import test_security_lines
+from . import test_datatype_checks
+from . import test_tour_datatype_picker
+from . import test_tour_datatype_preview

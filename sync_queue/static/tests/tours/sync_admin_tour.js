@@ -17,6 +17,21 @@ function pick(field, text, choice) {
     ];
 }
 
+/** Pick a field with the Value's field picker of the mapping line being edited. */
+function pickField(name) {
+    return [
+        {
+            trigger: ".o_field_widget[name=line_ids] .o_selected_row [name=value] .o_model_field_selector",
+            run: "click",
+        },
+        {
+            trigger: `.o_model_field_selector_popover_item[data-name=${name}] .o_model_field_selector_popover_item_name`,
+            run: "click",
+        },
+        { trigger: "body:not(:has(.o_model_field_selector_popover))" },
+    ];
+}
+
 /**
  * An admin maps partners: a library, a schema, a data type with lines and a
  * condition, its schema generated from the lines, and a record previewed.
@@ -43,13 +58,11 @@ registry.category("web_tour.tours").add("sync_admin_mapping_tour", {
         ...pick("model_id", "res.partner", "/^Contact$/"),
         ...pick("schema_id", "Tour Partner", "tour_contacts.tour_partner"),
         { trigger: ".o_field_widget[name=line_ids] .o_field_x2many_list_row_add a", run: "click" },
-        { trigger: ".o_field_widget[name=line_ids] .o_selected_row [name=value] input", run: "edit name" },
+        ...pickField("name"),
         { trigger: ".o_field_widget[name=line_ids] .o_selected_row [name=name] input", run: "edit name" },
         { trigger: ".o_field_widget[name=line_ids] .o_field_x2many_list_row_add a", run: "click" },
-        {
-            trigger: ".o_field_widget[name=line_ids] .o_data_row:eq(1).o_selected_row [name=value] input",
-            run: "edit email",
-        },
+        { trigger: ".o_field_widget[name=line_ids] .o_data_row:eq(1).o_selected_row [name=value]" },
+        ...pickField("email"),
         { trigger: ".o_field_widget[name=line_ids] .o_selected_row [name=name] input", run: "edit email" },
         { trigger: ".o_notebook a:contains(Conditions)", run: "click" },
         { trigger: ".o_field_widget[name=condition_ids] .o_field_x2many_list_row_add a", run: "click" },
