@@ -47,6 +47,11 @@ class TestDataTypeChecks(MappingCase):
         self.assertFalse(context["default_notice"])
         preview = self.env["sync.preview"].with_context(context).create({})
         self.assertEqual(json.loads(preview.document)["email"], "brandon@example.com")
+        self.assertFalse(preview.selection_note)
+        # another record may still be previewed: the preview says it is not sent
+        preview.record_ref = f"res.partner,{self.company.id}"
+        self.assertIn("does not match the conditions and the domain of Contacts", preview.selection_note)
+        self.assertTrue(preview.document)
 
     def test_preview_says_when_no_record_matches(self):
         # the condition holds for Brandon only, the domain for companies only

@@ -27,6 +27,7 @@ class SyncPreview(models.TransientModel):
     document = fields.Text(compute="_compute_document")
     notice = fields.Char(readonly=True, help="Why the preview opened on no record.")
     schema_warning = fields.Text(related="data_type_id.schema_warning")
+    selection_note = fields.Char(compute="_compute_selection_note")
     error = fields.Text(compute="_compute_document")
 
     @api.model
@@ -50,6 +51,22 @@ class SyncPreview(models.TransientModel):
             except AccessError:
                 return _("You may not read %(what)s: there is nothing to preview.", what=what)
         return None
+
+    @api.depends("data_type_id", "record_ref")
+    def _compute_selection_note(self):
+        for wizard in self:
+            record, data_type = wizard.record_ref, wizard.data_type_id
+            wizard.selection_note = False
+            if not record or not data_type or record._name != data_type.model_name:
+                continue
+            try:
+                matches = bool(data_type._filter_matching(record))
+            except (UserError, AccessError):  # a domain refused, a record not readable: said elsewhere
+                continue
+            if not matches:
+                wizard.selection_note = _(
+                    "This record does not match the conditions and the domain of %(name)s: it is not sent.",
+                    name=data_type.display_name)
 
     @api.depends("data_type_id", "record_ref", "system_id")
     def _compute_document(self):
