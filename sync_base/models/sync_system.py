@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.addons.base.models.res_partner import _lang_get
 
 from ..lib import tokens as token_lib
+from ..lib.ranges import Range
 from ..lib.results import check_results
 from ..lib.retry import DEFAULT_RETRY_DELAYS, RetryDelaysError, parse_retry_delays
 
@@ -14,6 +15,30 @@ _logger = logging.getLogger(__name__)
 
 CODE_RE = re.compile(r"^[a-z0-9_-]+$")
 OWN_CODE_PARAM = "sync_base.own_code"
+
+#: the valid range of each numeric field of a system; the help of each field says it too
+SYSTEM_RANGES = {
+    "batch_size": Range(1, 1000),
+    "max_attempts": Range(1, 100),
+    "timeout": Range(1, 600),
+    "ack_timeout": Range(1, 86400),
+}
+
+
+def _number(value):
+    """``30`` rather than ``30.0``: a whole float is shown as the integer the user typed."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def range_message(env, label, value, rng):
+    """The message refusing ``value`` for the setting labelled ``label``: the setting, the value and its range."""
+    kind, low, high = rng.describe()
+    values = {"setting": label, "value": _number(value), "low": _number(low), "high": _number(high)}
+    if kind == "between":
+        return env._("%(setting)s must be between %(low)s and %(high)s; you entered %(value)s.", **values)
+    if kind == "at_least":
+        return env._("%(setting)s must be at least %(low)s; you entered %(value)s.", **values)
+    return env._("%(setting)s must be at most %(high)s; you entered %(value)s.", **values)
 
 
 class SyncSystem(models.Model):
@@ -41,24 +66,38 @@ class SyncSystem(models.Model):
         tracking=True,
         help="How messages travel to this system; each transport addon adds its own.",
     )
-    batch_size = fields.Integer(default=100, tracking=True, help="Messages handed to the transport at once.")
+    batch_size = fields.Integer(
+        string="Batch Size (messages)",
+        default=100,
+        tracking=True,
+        help="Messages handed to the transport at once (1 to 1000).",
+    )
     retry_delays = fields.Char(
+        string="Retry Delays (seconds)",
         default=DEFAULT_RETRY_DELAYS,
         required=True,
         tracking=True,
         help="Seconds to wait before each retry after a transient failure, comma-separated; the last repeats.",
     )
     max_attempts = fields.Integer(
+        string="Maximum Attempts",
         default=8,
         tracking=True,
-        help="After this many attempts a message is failed (dead letter).",
+        help="After this many attempts a message is failed (dead letter); 1 to 100.",
     )
-    timeout = fields.Float(default=30.0, tracking=True, help="Seconds every network call to this system may take.")
+    timeout = fields.Float(
+        string="Timeout (seconds)",
+        default=30.0,
+        tracking=True,
+        help="Seconds every network call to this system may take (1 to 600).",
+    )
     paused = fields.Boolean(tracking=True, help="Nothing is sent to, or accepted from, a paused system.")
     ack_timeout = fields.Integer(
+        string="Acknowledgement Timeout (seconds)",
         default=3600,
         tracking=True,
-        help="Seconds after which a message still waiting for its acknowledgement is sent again.",
+        help="Seconds after which a message still waiting for its acknowledgement is sent again "
+        "(1 to 86400, a day).",
     )
     lang = fields.Selection(
         _lang_get,
@@ -85,10 +124,8 @@ class SyncSystem(models.Model):
 
     _sql_constraints = [
         ("code_unique", "unique(code)", "The code of a system must be unique."),
-        ("batch_size_positive", "check(batch_size > 0)", "The batch size must be at least 1."),
-        ("max_attempts_positive", "check(max_attempts > 0)", "The maximum number of attempts must be at least 1."),
-        ("timeout_positive", "check(timeout > 0)", "The timeout must be a positive number of seconds."),
-        ("ack_timeout_positive", "check(ack_timeout > 0)", "The acknowledgement timeout must be positive."),
+        # the ranges of the numeric fields are python constraints (SYSTEM_RANGES), whose messages say the value
+        # and the range: a failing SQL check would refuse a new system before them, with a vaguer message
     ]
 
     def _compute_binding_count(self):
@@ -110,6 +147,23 @@ class SyncSystem(models.Model):
                         name=system.name,
                     )
                 )
+
+    @api.constrains(*SYSTEM_RANGES)
+    def _check_numeric_ranges(self):
+        self._check_ranges(SYSTEM_RANGES)
+
+    def _check_ranges(self, ranges):
+        """Raise a ``ValidationError`` for the first field of ``ranges`` ({field name: Range}) out of its range,
+        naming the system, the field, the value and the range."""
+        for system in self:
+            for name, rng in ranges.items():
+                if system[name] not in rng:
+                    label = self._fields[name]._description_string(self.env)
+                    raise ValidationError(self.env._(
+                        "System %(system)s: %(problem)s",
+                        system=system.display_name,
+                        problem=range_message(self.env, label, system[name], rng),
+                    ))
 
     @api.constrains("retry_delays")
     def _check_retry_delays(self):

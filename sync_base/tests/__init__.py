@@ -5,3 +5,4 @@ from . import test_access
 from . import test_binding
 from . import test_views
 from . import test_access_matrix
+from . import test_settings_units
