@@ -26,6 +26,7 @@
         "views/sync_data_type_views.xml",
         "views/sync_system_views.xml",
         "views/res_config_settings_views.xml",
+        "views/sync_dashboard_views.xml",
         "views/sync_menus.xml",
     ],
 }

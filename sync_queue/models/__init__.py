@@ -14,3 +14,4 @@ from . import sync_response
 from . import sync_inbound_message
 from . import sync_system
 from . import res_config_settings
+from . import sync_system_dashboard

@@ -10,3 +10,4 @@ from . import test_capture_guards
 from . import test_security_inbound
 from . import test_security_capture
 from . import test_access_matrix
+from . import test_dashboard
