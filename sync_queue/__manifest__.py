@@ -27,6 +27,7 @@
         "views/sync_system_views.xml",
         "views/res_config_settings_views.xml",
         "views/sync_dashboard_views.xml",
+        "views/sync_record_overview_views.xml",
         "views/sync_menus.xml",
     ],
 }

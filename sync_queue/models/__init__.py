@@ -15,3 +15,5 @@ from . import sync_inbound_message
 from . import sync_system
 from . import res_config_settings
 from . import sync_system_dashboard
+from . import sync_record_overview
+from . import base_sync_button

@@ -11,3 +11,4 @@ from . import test_security_inbound
 from . import test_security_capture
 from . import test_access_matrix
 from . import test_dashboard
+from . import test_smart_button
