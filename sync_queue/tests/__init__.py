@@ -12,3 +12,4 @@ from . import test_security_capture
 from . import test_access_matrix
 from . import test_dashboard
 from . import test_smart_button
+from . import test_tour_dashboard
