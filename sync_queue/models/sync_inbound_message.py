@@ -284,8 +284,8 @@ class SyncInboundMessage(models.Model):
     @api.model
     def _vacuum(self):
         """Remove received envelopes kept longer than the setting (days); return how many."""
-        # never below a day, whatever the parameter says: a replay must find what it replays
-        days = max(int(self.env["ir.config_parameter"].sudo().get_param("sync_queue.inbound_keep_days", 7)), 1)
+        # never below a day (the range of the setting): a replay must find what it replays
+        days = self.env["res.config.settings"]._sync_queue_param("sync_queue.inbound_keep_days")
         old = self.sudo().search([("received_at", "<", fields.Datetime.subtract(fields.Datetime.now(), days=days))],
                                  limit=10000)
         count = len(old)

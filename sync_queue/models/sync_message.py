@@ -168,7 +168,7 @@ class SyncMessage(models.Model):
     def _cron_vacuum(self):
         """Remove done and cancelled messages, their attempts and responses, after the configured days,
         and received envelopes after theirs (``sync_queue.inbound_keep_days``)."""
-        days = max(int(self.env["ir.config_parameter"].sudo().get_param("sync_queue.vacuum_days", 30)), 1)
+        days = self.env["res.config.settings"]._sync_queue_param("sync_queue.vacuum_days")
         limit_date = fields.Datetime.now() - timedelta(days=days)
         old = self.search([("state", "in", ("done", "cancelled")), ("write_date", "<", limit_date)], limit=10000)
         count = len(old)

@@ -84,11 +84,11 @@ class SyncMessageSend(models.Model):
     # Sending
     # ------------------------------------------------------------------
     def _settings(self):
-        params = self.env["ir.config_parameter"].sudo()
+        settings = self.env["res.config.settings"]
         return {
-            # at least a second: a budget of 0 would send nothing, ever
-            "budget": max(float(params.get_param("sync_queue.send_time_budget", 60)), 1.0),
-            "lease": int(params.get_param("sync_queue.lease_seconds", 300)),
+            # within their ranges (a budget of 0 would send nothing, ever), else their defaults
+            "budget": settings._sync_queue_param("sync_queue.send_time_budget"),
+            "lease": settings._sync_queue_param("sync_queue.lease_seconds"),
         }
 
     @api.model

@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.sync_base.lib.envelope import CODE_RE
+from odoo.addons.sync_base.lib.ranges import Range
 
 from ..lib import states
 from ..lib.inbound import DEFAULT_MAX_BYTES, parse_relay_sources
@@ -14,6 +15,10 @@ from ..lib.inbound import DEFAULT_MAX_BYTES, parse_relay_sources
 SEND_LOCK = 4242
 # seconds a user's Send Now may spend in a request; the schedulers send the rest
 SEND_NOW_BUDGET = 20
+#: the valid range of the queue's numeric fields of a system
+QUEUE_SYSTEM_RANGES = {
+    "inbound_max_bytes": Range(1024, 100 * 1024 * 1024),
+}
 
 
 class SyncSystem(models.Model):
@@ -29,7 +34,7 @@ class SyncSystem(models.Model):
     )
     inbound_max_bytes = fields.Integer(
         string="Inbound Size Limit (bytes)", default=DEFAULT_MAX_BYTES, tracking=True,
-        help="Larger requests from this system are refused (413).",
+        help="Larger requests from this system are refused (413); 1024 bytes to 100 MiB (104857600 bytes).",
     )
     queue_pending_count = fields.Integer(compute="_compute_queue_dashboard", string="To Send",
                                          help="Pending, waiting and retrying messages.")
@@ -56,17 +61,15 @@ class SyncSystem(models.Model):
         for system in self:
             system.inbound_count = counts.get(system, 0)
 
-    @api.constrains("relay_sources", "inbound_max_bytes")
+    @api.constrains("relay_sources", *QUEUE_SYSTEM_RANGES)
     def _check_inbound_settings(self):
+        self._check_ranges(QUEUE_SYSTEM_RANGES)
         for system in self:
             bad = [code for code in parse_relay_sources(system.relay_sources) if not CODE_RE.match(code)]
             if bad:
                 raise ValidationError(_("Relay sources of %(system)s: %(codes)s is not a system code (lowercase "
                                         "letters, digits, '_' and '-').", system=system.display_name,
                                         codes=", ".join(bad)))
-            if system.inbound_max_bytes < 1024:
-                raise ValidationError(_("The inbound size limit of %(system)s must be at least 1024 bytes.",
-                                        system=system.display_name))
 
     def _health(self):
         """What ``GET /sync/<code>/health`` answers: the outgoing queue of this system."""
@@ -197,7 +200,7 @@ class SyncSystem(models.Model):
 
     def _alert_managers(self):
         """One note per system and run, to the managers, when messages failed or the queue is too old."""
-        threshold = float(self.env["ir.config_parameter"].sudo().get_param("sync_queue.alert_pending_minutes", 60))
+        threshold = self.env["res.config.settings"]._sync_queue_param("sync_queue.alert_pending_minutes")
         managers = self.env.ref("sync_base.group_sync_manager").users.filtered(lambda u: not u.share)
         partners = managers.partner_id
         now = fields.Datetime.now()

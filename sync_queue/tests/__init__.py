@@ -13,3 +13,4 @@ from . import test_access_matrix
 from . import test_dashboard
 from . import test_smart_button
 from . import test_tour_dashboard
+from . import test_settings_range
