@@ -28,6 +28,16 @@ OPEN = tuple(state for state, _label in STATES if state not in FINAL)
 CANCELLABLE = tuple(state for state in OPEN if state != "sending")
 #: what Retry sends again
 RETRIABLE = ("failed", "retry", "sent", "waiting")
+
+#: why a message failed (``sync.message.failure_kind``), set where it fails
+FAILURE_KINDS = [
+    ("outage", "Attempts ran out"),  # passing failures until max_attempts: Retry once the outage is over
+    ("build", "Could not be built"),  # its record could not be serialized (mapping, schema): Requeue after a fix
+    ("refused", "Refused for good"),  # the receiver refused the envelope permanently: the same one would be too
+]
+#: failures of what the message carries: sending the identical frozen envelope again cannot help,
+#: a new message built from the record as it is now (Requeue) can
+CONTENT_FAILURES = ("build", "refused")
 #: an acknowledgement is expected for a message in these states
 AWAITING_ACK = ("sending", "sent", "retry")
 

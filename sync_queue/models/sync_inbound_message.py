@@ -69,6 +69,11 @@ class SyncInboundMessage(models.Model):
     http_status = fields.Integer(string="HTTP Status", readonly=True)
     answer = fields.Json(readonly=True, help="The answer given, given again to a replay.")
     envelope_pretty = fields.Text(compute="_compute_envelope_pretty", string="Envelope (formatted)")
+    answer_pretty = fields.Text(compute="_compute_answer_pretty", string="Answer Sent")
+    record_name = fields.Char(
+        compute="_compute_record_name", string="Record",
+        help="The local record it was applied to, by its name when you may read it; else the record at the "
+             "origin.")
 
     _sql_constraints = [
         ("system_uuid_unique", "unique(system_id, message_uuid)", "A system sends each message ID once."),
@@ -80,6 +85,29 @@ class SyncInboundMessage(models.Model):
             message.envelope_pretty = (
                 json.dumps(json.loads(message.envelope), indent=2, ensure_ascii=False) if message.envelope else False
             )
+
+    @api.depends("answer", "http_status")
+    def _compute_answer_pretty(self):
+        for message in self:
+            message.answer_pretty = (
+                f"HTTP {message.http_status or '?'}\n"
+                + json.dumps(message.answer, indent=2, ensure_ascii=False) if message.answer else False
+            )
+
+    @api.depends("res_model", "res_id", "remote_record")
+    @api.depends_context("uid")
+    def _compute_record_name(self):
+        # read as the current user: a name is shown only to who may read its record, else model and id
+        for model, messages in self.grouped(lambda m: m.res_model if m.res_id else False).items():
+            names = {}
+            if model and model in self.env:
+                records = self.env[model].browse(messages.mapped("res_id")).exists()
+                names = {record.id: record.display_name for record in records._filtered_access("read")}
+            for message in messages:
+                if not model:
+                    message.record_name = message.remote_record
+                else:
+                    message.record_name = names.get(message.res_id) or f"{model},{message.res_id}"
 
     # ------------------------------------------------------------------
     # Receiving
@@ -312,14 +340,6 @@ class SyncInboundMessage(models.Model):
         }
 
     def action_open_record(self):
+        """Open the local record the message was applied to, if it still exists and the user may read it."""
         self.ensure_one()
-        if not self.res_model or self.res_model not in self.env:
-            return False
-        if not self.env[self.res_model].browse(self.res_id).exists():
-            return {
-                "type": "ir.actions.client",
-                "tag": "display_notification",
-                "params": {"message": _("The record no longer exists."), "type": "warning"},
-            }
-        return {"type": "ir.actions.act_window", "res_model": self.res_model, "res_id": self.res_id,
-                "views": [(False, "form")]}
+        return self.env["sync.message"]._open_record_action(self.res_model, self.res_id)

@@ -6,6 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from ..lib import actions as actions_lib
 from ..lib import states
 
 # a message held back by a reference is looked at again after this many seconds
@@ -67,6 +68,18 @@ class SyncMessage(models.Model):
     lease_until = fields.Datetime(readonly=True)
     recovered = fields.Boolean(readonly=True, help="Its worker died while sending it: it is tried alone.")
     last_error = fields.Text(readonly=True)
+    # stored to group by: the hot paths write last_error in SQL, where the trigger of init() computes it alike
+    error_summary = fields.Char(string="Error", compute="_compute_error_summary", store=True, readonly=True,
+                                help="The first line of the last error.")
+    failure_kind = fields.Selection(
+        states.FAILURE_KINDS, readonly=True,
+        help="Why it failed: after passing failures, Retry sends the identical envelope again once they are over; "
+             "when it could not be built or was refused for good, Requeue builds a new message from the record "
+             "as it is now, after a fix of the mapping.")
+    replaced_by_id = fields.Many2one(
+        "sync.message", string="Replaced By", readonly=True, ondelete="set null", index="btree_not_null",
+        help="The message Requeue built from the record in its place.")
+    replaced_ids = fields.One2many("sync.message", "replaced_by_id", string="Replaces", readonly=True)
     waiting_reason = fields.Char(readonly=True)
     reference_keys = fields.Json(readonly=True, help="[model, id] of the records its document references.")
     sent_at = fields.Datetime(readonly=True)
@@ -78,6 +91,29 @@ class SyncMessage(models.Model):
     _sql_constraints = [("uuid_unique", "unique(uuid)", "The message ID must be unique.")]
 
     def init(self):
+        # error_summary of the rows the hot paths write in SQL, as actions_lib.error_summary computes it
+        length = actions_lib.SUMMARY_LENGTH
+        self.env.cr.execute(SQL(f"""
+            CREATE OR REPLACE FUNCTION sync_message_error_summary() RETURNS trigger AS $$
+            DECLARE line text;
+            BEGIN
+                line := btrim(split_part(btrim(NEW.last_error, E' \\t\\r\\n'), E'\\n', 1), E' \\t\\r');
+                IF char_length(line) > {int(length)} THEN
+                    line := left(line, {int(length) - 1}) || U&'\\2026';
+                END IF;
+                NEW.error_summary := NULLIF(line, '');
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql
+        """))
+        self.env.cr.execute(SQL(
+            "DROP TRIGGER IF EXISTS sync_message_error_summary_insert ON sync_message; "
+            "CREATE TRIGGER sync_message_error_summary_insert BEFORE INSERT ON sync_message FOR EACH ROW "
+            "WHEN (NEW.last_error IS NOT NULL) EXECUTE FUNCTION sync_message_error_summary(); "
+            "DROP TRIGGER IF EXISTS sync_message_error_summary_update ON sync_message; "
+            "CREATE TRIGGER sync_message_error_summary_update BEFORE UPDATE OF last_error ON sync_message "
+            "FOR EACH ROW WHEN (NEW.last_error IS DISTINCT FROM OLD.last_error) "
+            "EXECUTE FUNCTION sync_message_error_summary()"
+        ))
         self.env.cr.execute(SQL(
             "CREATE INDEX IF NOT EXISTS sync_message_due_idx ON sync_message (system_id, next_attempt_at, id) "
             "WHERE state IN %s", states.DUE,
@@ -126,6 +162,11 @@ class SyncMessage(models.Model):
             message.envelope_pretty = (
                 json.dumps(json.loads(message.envelope), indent=2, ensure_ascii=False) if message.envelope else False
             )
+
+    @api.depends("last_error")
+    def _compute_error_summary(self):
+        for message in self:
+            message.error_summary = actions_lib.error_summary(message.last_error)
 
     @api.depends("uuid", "model", "res_id", "operation")
     def _compute_display_name(self):
@@ -207,6 +248,7 @@ class SyncMessage(models.Model):
             "tag": "display_notification",
             "params": {"message": _("%(count)s message(s) queued.", count=count), "type": "success"},
         }
+
     def _check_queue_rights(self):
         """Synchronization users act on the queue through its buttons only (their access is read-only, so that
         nobody rewrites a message over RPC); return the messages as superuser once the user may see them."""
@@ -215,43 +257,96 @@ class SyncMessage(models.Model):
         self.check_access("read")
         return self.sudo()
 
+    def _skip_reason_texts(self):
+        """The words of :mod:`..lib.actions`' skip reasons."""
+        return {
+            actions_lib.DONE: _("already done"),
+            actions_lib.SENDING: _("being sent"),
+            actions_lib.CANCELLED: _("cancelled (Requeue builds it again)"),
+            actions_lib.DUE: _("already due"),
+            actions_lib.GONE: _("record gone"),
+            actions_lib.LEFT: _("record no longer matches the data type"),
+            actions_lib.NOT_RECEIVED: _("system no longer receives the data type"),
+            actions_lib.ELSEWHERE: _("record not the system's (another company, or never sent there)"),
+        }
+
+    @api.model
+    def _action_report(self, verb, outcomes, skipped_names=()):
+        """The notification of a bulk action: ``"3 messages retried, 1 skipped: already done"``, a warning
+        when some were skipped; the list or form reloads after it."""
+        acted, skips = actions_lib.tally(outcomes)
+        if verb == "retry":
+            message = (_("%(count)s message retried", count=acted) if acted == 1 else
+                       _("%(count)s messages retried", count=acted))
+        elif verb == "cancel":
+            message = (_("%(count)s message cancelled", count=acted) if acted == 1 else
+                       _("%(count)s messages cancelled", count=acted))
+        else:
+            message = (_("%(count)s message requeued", count=acted) if acted == 1 else
+                       _("%(count)s messages requeued", count=acted))
+        if skips:
+            words = self._skip_reason_texts()
+            total = sum(count for _reason, count in skips)
+            reasons = (words[skips[0][0]] if len(skips) == 1 else
+                       ", ".join(f"{count} {words[reason]}" for reason, count in skips))
+            message = _("%(done)s, %(count)s skipped: %(reasons)s", done=message, count=total, reasons=reasons)
+            if skipped_names:
+                message = _("%(message)s (%(names)s)", message=message, names=", ".join(skipped_names[:5]))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning" if skips else "success",
+                "message": message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
     def action_retry(self):
-        """Send the frozen envelope again, as soon as possible."""
+        """Send the identical frozen envelope again, as soon as possible (after a passing outage); a message
+        never claimed yet is made due now.  Returns a notification counting what was retried and skipped."""
         messages = self._check_queue_rights()
         now = fields.Datetime.now()
+        outcomes = {m: actions_lib.retry_outcome(m.state, m.attempt_count) for m in messages}
         # never claimed and still to send: due now, and still among the messages later changes merge into
-        unsent = messages.filtered(lambda m: states.is_unsent(m.state, m.attempt_count))
+        unsent = messages.filtered(lambda m: outcomes[m] == actions_lib.ACTED and
+                                   states.is_unsent(m.state, m.attempt_count))
         unsent.write({"next_attempt_at": now})
-        retriable = (messages - unsent).filtered(lambda m: m.state in states.RETRIABLE)
-        retriable.write({"state": "retry", "next_attempt_at": now, "recovered": False})
+        retriable = messages.filtered(lambda m: outcomes[m] == actions_lib.ACTED) - unsent
+        retriable.write({"state": "retry", "next_attempt_at": now, "recovered": False, "failure_kind": False})
         if unsent or retriable:
             self._trigger_send()
-        return True
+        return self._action_report("retry", list(outcomes.values()))
 
     def action_cancel(self):
-        """Give up messages that are not done nor being sent."""
+        """Give up messages that are not done nor being sent; returns a notification counting them."""
         messages = self._check_queue_rights()
-        messages.filtered(lambda m: m.state not in ("done", "sending")).write(
+        outcomes = {m: actions_lib.cancel_outcome(m.state) for m in messages}
+        messages.filtered(lambda m: outcomes[m] == actions_lib.ACTED).write(
             {"state": "cancelled", "last_error": _("Cancelled by %(user)s.", user=self.env.user.name)}
         )
-        return True
+        return self._action_report("cancel", list(outcomes.values()))
 
     def action_requeue(self):
-        """Queue a new message to the same system, built from the record as it is now (a deletion from what it
-        kept of the record); the message it replaces is cancelled unless it is done or being sent.  A message
-        never claimed yet is built when it goes: it is only made due now."""
+        """Queue a new message to the same system, built from the record as it is now (after a mapping fix;
+        a deletion from what it kept of the record); the message it replaces links to it (``replaced_by_id``)
+        and is cancelled unless it is done or being sent.  A message never claimed yet is built when it goes:
+        it is only made due now.  Returns a notification counting what was requeued and skipped, and why."""
         messages = self._check_queue_rights()
         unsent = messages.filtered(lambda m: states.is_unsent(m.state, m.attempt_count))
         unsent.write({"next_attempt_at": fields.Datetime.now()})
-        replaced, skipped = messages.browse(), messages.browse()
+        outcomes = dict.fromkeys(unsent, actions_lib.ACTED)
+        replaced = messages.browse()
         # one queueing per data type, system and operation, not one per message
         for (data_type, system, operation), group in (messages - unsent).grouped(
                 lambda m: (m.data_type_id, m.system_id, m.operation)).items():
             Model = self.env[data_type.model_name]
+            existing = matching = Model.browse()
             if operation == "upsert":
                 # a record that left the data type (its domain, its conditions) is not sent again by hand either
-                records = data_type._filter_matching(Model.browse(group.mapped("res_id")).exists())
-                self._queue_records(data_type, records, "upsert", systems=system)
+                existing = Model.browse(group.mapped("res_id")).exists()
+                matching = data_type._filter_matching(existing)
+                self._queue_records(data_type, matching, "upsert", systems=system)
             else:
                 self._queue_records(data_type, Model, "delete", ids=group.mapped("res_id"), systems=system,
                                     deletion_info={m.res_id: m.deletion_info for m in group})
@@ -259,30 +354,55 @@ class SyncMessage(models.Model):
             # system no longer receives the data type or the record left its company: those stay as they are
             self.flush_model()
             self.env.cr.execute(SQL(
-                "SELECT res_id FROM sync_message WHERE system_id = %s AND data_type_id = %s AND model = %s "
+                "SELECT res_id, id FROM sync_message WHERE system_id = %s AND data_type_id = %s AND model = %s "
                 "AND res_id = ANY(%s) AND operation = %s AND %s",
                 system.id, data_type.id, data_type.model_name, group.mapped("res_id"), operation, UNSENT,
             ))
-            queued = {row[0] for row in self.env.cr.fetchall()}
-            replaced |= group.filtered(lambda m, queued=queued: m.res_id in queued)
-            skipped |= group.filtered(lambda m, queued=queued: m.res_id not in queued)
+            queued = dict(self.env.cr.fetchall())
+            receives = system.active and system in data_type.system_ids
+            for message in group:
+                if message.res_id in queued:
+                    outcomes[message] = actions_lib.ACTED
+                    replaced |= message
+                    message.replaced_by_id = queued[message.res_id]
+                else:
+                    outcomes[message] = actions_lib.requeue_skip(
+                        operation, message.res_id in existing.ids, message.res_id in matching.ids, receives)
+        # what _queue_records superseded (a failed message of the record) reads "Requeued" too: the user did it
         replaced.filtered(lambda m: m.state not in ("done", "sending")).write(
             {"state": "cancelled", "last_error": _("Requeued by %(user)s.", user=self.env.user.name)})
         if unsent or replaced:
             self._trigger_send()
-        if skipped:
-            return {
-                "type": "ir.actions.client",
-                "tag": "display_notification",
-                "params": {
-                    "type": "warning",
-                    "message": _("%(count)s message(s) not requeued: their record no longer exists or no longer "
-                                 "matches the data type, or their system no longer receives it (%(names)s).",
-                                 count=len(skipped), names=", ".join(skipped.mapped("display_name")[:5])),
-                    "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-                },
-            }
-        return True
+        skipped = messages.filtered(lambda m: outcomes[m] != actions_lib.ACTED)
+        return self._action_report("requeue", list(outcomes.values()), skipped.mapped("display_name"))
+
+    def action_open_record(self):
+        """Open the message's local record, when it still exists and the user may read it."""
+        self.ensure_one()
+        return self._open_record_action(self.model, self.res_id)
+
+    @api.model
+    def _open_record_action(self, model, res_id):
+        """The form of record ``res_id`` of ``model`` as the current user may read it, or a notification
+        saying why not (gone, not readable, model not installed); never opened with more rights than the
+        user's (shared by the queue's responses and incoming messages)."""
+        def notify(message):
+            return {"type": "ir.actions.client", "tag": "display_notification",
+                    "params": {"type": "warning", "message": message}}
+
+        if not model or not res_id:
+            return notify(_("This message names no local record."))
+        if model not in self.env:
+            return notify(_("The model %(model)s is not installed.", model=model))
+        record = self.env[model].browse(res_id)
+        if not record.exists():
+            return notify(_("The record %(model)s,%(id)s no longer exists.", model=model, id=res_id))
+        try:
+            record.check_access("read")
+        except AccessError:
+            return notify(_("You may not read the record %(model)s,%(id)s.", model=model, id=res_id))
+        return {"type": "ir.actions.act_window", "res_model": model, "res_id": res_id,
+                "views": [(False, "form")], "target": "current"}
 
     def write(self, vals):
         # the identity and the frozen envelope of a message never change, not even for a manager over RPC:

@@ -248,7 +248,7 @@ class SyncMessageClaim(models.Model):
                 reason = _("%(data_type)s cannot be serialized: %(error)s", data_type=data_type.display_name,
                            error=exc)
                 for message in upserts:
-                    message.write({"state": "failed", "last_error": reason})
+                    message.write({"state": "failed", "last_error": reason, "failure_kind": "build"})
                     message._log_attempt("permanent", reason, 0.0)
                 messages -= upserts
             for message in messages:
@@ -258,7 +258,7 @@ class SyncMessageClaim(models.Model):
                     document, error = documents.get(message.res_id, (None, None))
                     if error or document is None:
                         reason = error.args[0] if error else _("The record no longer exists or left the company.")
-                        message.write({"state": "failed", "last_error": reason})
+                        message.write({"state": "failed", "last_error": reason, "failure_kind": "build"})
                         message._log_attempt("permanent", reason, 0.0)
                         continue
                     payload = document

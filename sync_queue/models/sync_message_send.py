@@ -264,7 +264,8 @@ class SyncMessageSend(models.Model):
         if done:
             cr.execute(SQL(
                 "UPDATE sync_message SET state = 'done', acked_at = %(now)s, sent_at = COALESCE(sent_at, %(now)s), "
-                "last_error = NULL, lease_until = NULL, write_date = %(now)s WHERE id = ANY(%(ids)s)",
+                "last_error = NULL, failure_kind = NULL, lease_until = NULL, write_date = %(now)s "
+                "WHERE id = ANY(%(ids)s)",
                 now=now, ids=[m.id for m in done],
             ))
         if accepted:
@@ -274,11 +275,12 @@ class SyncMessageSend(models.Model):
             ))
         for reason, ids in failed.items():
             cr.execute(SQL(
-                "UPDATE sync_message SET state = 'failed', last_error = %(reason)s, lease_until = NULL, "
-                "write_date = %(now)s WHERE id = ANY(%(ids)s)", reason=reason, now=now, ids=ids,
+                "UPDATE sync_message SET state = 'failed', last_error = %(reason)s, failure_kind = 'refused', "
+                "lease_until = NULL, write_date = %(now)s WHERE id = ANY(%(ids)s)", reason=reason, now=now, ids=ids,
             ))
         # what identifies a message stays cached for the retries and bindings below
-        self.invalidate_recordset(["state", "acked_at", "sent_at", "last_error", "lease_until", "write_date"])
+        self.invalidate_recordset(["state", "acked_at", "sent_at", "last_error", "error_summary", "failure_kind",
+                                   "lease_until", "write_date"])
         retrying = [(message, result) for message, result in moving
                     if result.status not in (ACKNOWLEDGED, ACCEPTED, PERMANENT)]
         if retrying:
@@ -319,12 +321,13 @@ class SyncMessageSend(models.Model):
         for (state, reason, next_at), ids in groups.items():
             self.env.cr.execute(SQL(
                 "UPDATE sync_message SET state = %(state)s, last_error = %(reason)s, lease_until = NULL, "
-                "next_attempt_at = COALESCE(%(next_at)s, next_attempt_at), write_date = %(now)s "
-                "WHERE id = ANY(%(ids)s)",
+                "failure_kind = %(kind)s, next_attempt_at = COALESCE(%(next_at)s, next_attempt_at), "
+                "write_date = %(now)s WHERE id = ANY(%(ids)s)",
                 state=state, reason=reason or None, next_at=next_at, now=now, ids=ids,
+                kind="outage" if state == "failed" else None,
             ))
         self.browse([message.id for message, _result in pairs]).invalidate_recordset(
-            ["state", "last_error", "lease_until", "next_attempt_at", "write_date"])
+            ["state", "last_error", "error_summary", "failure_kind", "lease_until", "next_attempt_at", "write_date"])
 
     def _insert_attempts(self, rows, duration, now):
         """Log attempts ``(message_id, outcome, error)`` in one statement: the send queue's hot path."""

@@ -32,6 +32,32 @@ class SyncResponse(models.Model):
         help="Where the response came from: the transport's answer to the call that sent the message, or an "
              "acknowledgement posted later to /sync/<code>/acks.")
 
+    # the local record of the message answered, for Open Record
+    model = fields.Char(related="message_id.model", string="Local Model")
+    res_id = fields.Integer(related="message_id.res_id", string="Local Record ID")
+
+    @api.depends("status", "permanent", "message_uuid", "message_id.record_name")
+    def _compute_display_name(self):
+        # what the breadcrumb shows: what it is, and of which message (every reader of a response reads its
+        # message: the record rules of both go through the message's company)
+        for response in self:
+            if response.status == "done":
+                kind = _("Acknowledgement")
+            elif response.permanent:
+                kind = _("Refusal")
+            else:
+                kind = _("Error")
+            name = response.message_id.record_name
+            response.display_name = (
+                _("%(kind)s of %(name)s (%(uuid)s)", kind=kind, name=name, uuid=(response.message_uuid or "")[:8])
+                if name else _("%(kind)s of %(uuid)s", kind=kind, uuid=response.message_uuid or "?")
+            )
+
+    def action_open_record(self):
+        """Open the local record of the message this response answers, if the user may read it."""
+        self.ensure_one()
+        return self.env["sync.message"]._open_record_action(self.model, self.res_id)
+
     @api.model
     def _insert_replies(self, replies, now):
         """Store what the transport answered for messages it sent: ``replies`` of ``(message, result, moved)``
