@@ -15,3 +15,4 @@ from . import test_smart_button
 from . import test_tour_dashboard
 from . import test_settings_range
 from . import test_queue_actions
+from . import test_tour_requeue
