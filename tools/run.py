@@ -177,6 +177,8 @@ def create_database(pg, instance, modules):
     if problem:
         raise OdooCommandError(f"the installation of {instance.dbname} ended, but {problem}")
     pg.rename(building.dbname, instance.dbname)
+    # the files of a database of that name dropped by other means are not this one's
+    shutil.rmtree(filestore(instance, instance.dbname), ignore_errors=True)
     if filestore(instance, building.dbname).is_dir():
         filestore(instance, building.dbname).rename(filestore(instance, instance.dbname))
 
@@ -389,7 +391,7 @@ def main(argv=None):
             after = source.shell(f"STAMP = {stamp!r}\nORDERS = {orders}\n" + (DEMO / "orders.py").read_text())
             committed = time.time()
             phases.append((*wait_for_messages(pg, after, args.timeout, source_server), committed))
-    except (OdooCommandError, requests.RequestException) as exc:
+    except (OdooCommandError, requests.RequestException, psycopg2.Error, OSError) as exc:
         say(f"The demo stopped: {exc}")
         return 1
     say()
