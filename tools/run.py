@@ -394,6 +394,10 @@ def main(argv=None):
     except (OdooCommandError, requests.RequestException, psycopg2.Error, OSError) as exc:
         say(f"The demo stopped: {exc}")
         return 1
+    except KeyboardInterrupt:
+        # what an installation left under its temporary name is dropped by the next run
+        say(f"\nInterrupted. Run bin/run again to go on; bin/run --stop stops the servers ({STATE}).")
+        return 130
     say()
     if not any(rows for _seen, rows, _committed in phases):
         # never an empty table: why nothing was sent is what the person who ran it needs

@@ -18,8 +18,9 @@ import psycopg2
 import pytest
 
 from tests.e2e.conftest import ROOT
+from tests.harness.odoo_server import OdooCommandError
 from tests.harness.pg import PgError, ensure_system_postgres, free_port
-from tools.run import INSTALLING, MODULES, SOURCE_DB, TARGET_DB, MachinePostgres
+from tools.run import INSTALLING, MODULES, SOURCE_DB, TARGET_DB, MachinePostgres, cron_processes
 from tools.run_checks import database_problem
 
 from .test_demo import ROW_RE
@@ -52,6 +53,24 @@ def wait_half_installed(pg, dbname, proc, timeout=600):
                 return states.count("installed"), states.count("to install")
         time.sleep(0.2)
     raise AssertionError(f"{dbname} never was half-installed within {timeout} s")
+
+
+def test_the_run_stops_at_once_when_odoos_cron_workers_skip_its_database(cluster, make_database, start_server):
+    pg = MachinePostgres(cluster.odoo_args())
+    instance = make_database("cronskip")
+    server = start_server(instance, cron_threads=1)
+    started = time.monotonic()
+    cron_processes(pg, server, timeout=120)
+    assert time.monotonic() - started < 60, "a sound database: its queue's scheduler ran"
+    # what the database of issue 26 was: base without an installed version, which Odoo's cron workers skip
+    pg.execute(instance.dbname, "UPDATE ir_module_module SET latest_version = NULL WHERE name = 'base'")
+    started = time.monotonic()
+    with pytest.raises(OdooCommandError) as caught:
+        cron_processes(pg, server, timeout=300)
+    assert time.monotonic() - started < 30, "at once, not after the timeout"
+    assert str(caught.value).startswith(f"Odoo's cron workers skip {instance.dbname}: its modules are left to "
+                                        "install, upgrade or remove, or its base module has no installed version")
+    assert f"Skipping database {instance.dbname} because of modules to install/upgrade/remove" in str(caught.value)
 
 
 @pytest.mark.long
