@@ -20,7 +20,7 @@ OWN_CODE_PARAM = "sync_base.own_code"
 SYSTEM_RANGES = {
     "batch_size": Range(1, 1000),
     "max_attempts": Range(1, 100),
-    "timeout": Range(1, 600),
+    "timeout": Range(0.1, 600),
     "ack_timeout": Range(1, 86400),
 }
 
@@ -89,7 +89,7 @@ class SyncSystem(models.Model):
         string="Timeout (seconds)",
         default=30.0,
         tracking=True,
-        help="Seconds every network call to this system may take (1 to 600).",
+        help="Seconds every network call to this system may take (0.1 to 600).",
     )
     paused = fields.Boolean(tracking=True, help="Nothing is sent to, or accepted from, a paused system.")
     ack_timeout = fields.Integer(
