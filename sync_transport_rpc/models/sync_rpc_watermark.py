@@ -110,7 +110,7 @@ class SyncRpcWatermark(models.Model):
         again at once while some pull has not caught up.
         """
         if budget is None:
-            budget = float(self.env["ir.config_parameter"].sudo().get_param("sync_queue.send_time_budget", 60))
+            budget = self.env["res.config.settings"]._sync_queue_param("sync_queue.send_time_budget")
         deadline = time.monotonic() + budget
         applied, pages, behind = 0, 0, 0
         for watermark in self._pull_pairs():

@@ -3,6 +3,8 @@ import threading
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from odoo.addons.sync_base.lib.ranges import Range
+
 from ..lib.client import PROTOCOLS, OdooRpcClient
 
 # {(database, system id): (configuration key, client)}: connections kept per server process
@@ -10,6 +12,13 @@ _POOL = {}
 _POOL_LOCK = threading.Lock()
 CONFIG_FIELDS = ("rpc_protocol", "rpc_host", "rpc_port", "rpc_database", "rpc_login", "rpc_password",
                  "rpc_verify_tls", "rpc_pool_size", "timeout", "active")
+#: the valid range of the numeric fields of an RPC system
+RPC_RANGES = {
+    "rpc_port": Range(1, 65535),
+    "rpc_pool_size": Range(1, 64),
+    "rpc_pull_overlap": Range(0, 86400),
+    "rpc_sweep_size": Range(1, 100000),
+}
 
 
 class SyncSystem(models.Model):
@@ -26,7 +35,7 @@ class SyncSystem(models.Model):
         string="Protocol", default="jsonrpcs", tracking=True,
     )
     rpc_host = fields.Char(string="Host", tracking=True)
-    rpc_port = fields.Integer(string="Port", default=443, tracking=True)
+    rpc_port = fields.Integer(string="Port", default=443, tracking=True, help="1 to 65535; 443 for HTTPS.")
     rpc_database = fields.Char(string="Database", tracking=True)
     rpc_login = fields.Char(string="Login", tracking=True)
     rpc_password = fields.Char(
@@ -34,7 +43,8 @@ class SyncSystem(models.Model):
         help="Sent with every call; an API key of an ordinary internal user is enough.",
     )
     rpc_verify_tls = fields.Boolean(string="Verify TLS Certificate", default=True, tracking=True)
-    rpc_pool_size = fields.Integer(string="Connections per Server Process", default=4, tracking=True)
+    rpc_pool_size = fields.Integer(string="Connections per Server Process", default=4, tracking=True,
+                                   help="Connections to the remote kept open by each Odoo server process (1 to 64).")
     rpc_mode = fields.Selection(
         [("plain", "Plain Odoo (ordinary RPC calls)"), ("suite", "Suite (the remote runs this suite)")],
         string="Mode", default="plain", required=True, tracking=True,
@@ -47,11 +57,11 @@ class SyncSystem(models.Model):
     rpc_pull_overlap = fields.Integer(
         string="Pull Overlap (seconds)", default=300, tracking=True,
         help="Pulls read again the changes of this many seconds before the last one read: a remote transaction "
-        "that commits late carries an earlier write date. Records read twice are applied once.",
+        "that commits late carries an earlier write date. Records read twice are applied once (0 to 86400).",
     )
     rpc_sweep_size = fields.Integer(
-        string="Deletion Sweep Size", default=1000, tracking=True,
-        help="Pulled records checked for deletion on the remote per run and data type.",
+        string="Deletion Sweep Size (records)", default=1000, tracking=True,
+        help="Pulled records checked for deletion on the remote per run and data type (1 to 100000).",
     )
     rpc_watermark_ids = fields.One2many("sync.rpc.watermark", "system_id", string="Pull Watermarks")
 
@@ -61,15 +71,7 @@ class SyncSystem(models.Model):
         for system in self.filtered(lambda s: s.transport == "rpc"):
             if system.rpc_protocol not in PROTOCOLS:
                 raise ValidationError(_("System %(name)s: choose an RPC protocol.", name=system.display_name))
-            if not 0 < system.rpc_port < 65536:
-                raise ValidationError(_("System %(name)s: the port must be between 1 and 65535.",
-                                        name=system.display_name))
-            if not 1 <= system.rpc_pool_size <= 64:
-                raise ValidationError(_("System %(name)s: keep 1 to 64 connections per server process.",
-                                        name=system.display_name))
-            if system.rpc_pull_overlap < 0 or system.rpc_sweep_size < 1:
-                raise ValidationError(_("System %(name)s: the pull overlap cannot be negative and the deletion "
-                                        "sweep checks at least one record.", name=system.display_name))
+            system._check_ranges(RPC_RANGES)
 
     # ------------------------------------------------------------------
     # The connection pool

@@ -4,3 +4,4 @@ from . import test_shared_schema
 from . import test_suite_retry
 from . import test_access_matrix
 from . import test_remote_fields
+from . import test_settings_units

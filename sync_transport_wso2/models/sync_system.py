@@ -7,6 +7,8 @@ import threading
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from odoo.addons.sync_base.lib.ranges import Range
+
 from ..lib.client import BrokerClient, Credentials
 
 # {(database, system id): (configuration key, client, temporary files)}: connections kept per server process
@@ -16,6 +18,10 @@ CONFIG_FIELDS = ("wso2_url", "wso2_verify_tls", "wso2_ca_bundle", "wso2_client_c
                  "wso2_headers", "wso2_auth", "wso2_username", "wso2_password", "wso2_token_url", "wso2_client_id",
                  "wso2_client_secret", "wso2_scope", "wso2_pool_size", "timeout", "active")
 MANAGERS = "sync_base.group_sync_manager"
+#: the valid range of the numeric fields of a WSO2 system
+WSO2_RANGES = {
+    "wso2_pool_size": Range(1, 64),
+}
 
 
 class SyncSystem(models.Model):
@@ -61,7 +67,10 @@ class SyncSystem(models.Model):
         help="Codes the broker delivers to, comma-separated (default: this system's code): one message to the "
         "broker, broadcast to several.",
     )
-    wso2_pool_size = fields.Integer(string="Broker Connections per Server Process", default=4, tracking=True)
+    wso2_pool_size = fields.Integer(
+        string="Broker Connections per Server Process", default=4, tracking=True,
+        help="Connections to the broker kept open by each Odoo server process (1 to 64).",
+    )
 
     @api.constrains("transport", "wso2_url", "wso2_headers", "wso2_pool_size", "wso2_targets")
     def _check_wso2(self):
@@ -70,9 +79,7 @@ class SyncSystem(models.Model):
                 raise ValidationError(_("System %(name)s: the broker URL must start with http:// or https://.",
                                         name=system.display_name))
             system.sudo()._wso2_extra_headers()
-            if not 1 <= system.wso2_pool_size <= 64:
-                raise ValidationError(_("System %(name)s: keep 1 to 64 connections per server process.",
-                                        name=system.display_name))
+            system._check_ranges(WSO2_RANGES)
             bad = [code for code in system._wso2_target_codes() if not code.replace("_", "").replace("-", "")
                    .isalnum()]
             if bad:
