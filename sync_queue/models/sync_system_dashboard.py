@@ -44,7 +44,7 @@ class SyncSystem(models.Model):
     def _compute_dashboard(self):
         stats = self._dashboard_stats()
         inbound = self._dashboard_inbound_stats()
-        threshold = float(self.env["ir.config_parameter"].sudo().get_param("sync_queue.alert_pending_minutes", 60))
+        threshold = self._dashboard_alert_minutes()
         for system in self:
             card = stats.get(system.id) or dashboard.card_counts([])
             counts = card["counts"]
@@ -62,6 +62,15 @@ class SyncSystem(models.Model):
             system.dashboard_pending_late = age is not None and age > threshold * 60
             system.dashboard_inbound_failed_count = inbound.get((system.id, "failed"), 0)
             system.dashboard_inbound_retry_count = inbound.get((system.id, "retry"), 0)
+
+    def _dashboard_alert_minutes(self):
+        """The settings' alert threshold of the oldest message to send; a value that is no number (set by hand
+        in the system parameters) is the default, never an error on the Dashboard."""
+        value = self.env["ir.config_parameter"].sudo().get_param("sync_queue.alert_pending_minutes", "60")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return 60.0
 
     def _dashboard_age_label(self, seconds):
         parts = dashboard.age_parts(seconds)

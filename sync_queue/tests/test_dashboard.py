@@ -75,6 +75,12 @@ class TestDashboard(QueueCase):
         self.assertFalse(other.dashboard_pending_late)
         self.assertEqual((other.dashboard_done_hour_count, other.dashboard_done_day_count), (0, 0))
 
+    def test_a_threshold_that_is_no_number_is_the_default(self):
+        self.age(self.message(self.system, "pending"), timedelta(minutes=61))
+        self.env["ir.config_parameter"].sudo().set_param("sync_queue.alert_pending_minutes", "an hour")
+        self.assertEqual(self.system.dashboard_oldest_pending, "1 h")
+        self.assertTrue(self.system.dashboard_pending_late)
+
     def test_a_system_without_messages_reads_zero_and_no_age(self):
         card = self.system_b
         self.assertEqual(card.dashboard_failed_count, 0)
