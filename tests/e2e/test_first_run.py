@@ -165,13 +165,19 @@ def test_the_two_commands_install_what_a_new_environment_with_odoo_lacks(tmp_pat
     assert before.returncode == 0, before.stderr
     assert before.stdout.split() == ["True"] * 4, "Odoo is importable there and the suite's distributions are not"
 
-    # bin/run: the suite's dependencies, into the environment's Python (the one that runs Odoo), then the run
-    ran = subprocess.run([str(ROOT / "bin" / "run"), "--stop"], capture_output=True, text=True, env=env,
-                         timeout=900, check=False)
+    # bin/run: the suite's dependencies, into the environment's Python (the one that runs Odoo), then the demo
+    machine_postgres()
+    ports = ["--source-port", str(free_port()), "--target-port", str(free_port()), "--broker-port", str(free_port())]
+    try:
+        ran = subprocess.run([str(ROOT / "bin" / "run"), "--companies", "1", "--products", "1", "--orders", "0",
+                              *ports], capture_output=True, text=True, env=env, timeout=1500, check=False)
+    finally:
+        subprocess.run([str(ROOT / "bin" / "run"), "--stop"], capture_output=True, env=env, timeout=120, check=False)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert ran.stdout.startswith("Installing jsonschema>=4.0, inflect>=5.0 (the suite's Python dependencies, "
                                  f"missing from {bindir}"), ran.stdout
-    assert "The demo's servers are stopped" in ran.stdout
+    sent = table(ran.stdout)
+    assert sent["Companies and contacts"] == (5, 5, 0) and sent["Products"] == (1, 1, 0), ran.stdout
 
     # bin/test: the test tools only (the dependencies are there now), then a tier that needs them all
     tested = subprocess.run([str(ROOT / "bin" / "test"), "--tier", "pure"], capture_output=True, text=True,
