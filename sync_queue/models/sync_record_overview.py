@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 
 # the latest messages an overview lists; "All Messages" opens the rest
 OVERVIEW_LIMIT = 80
@@ -69,3 +69,11 @@ class SyncRecordOverview(models.TransientModel):
         action["context"] = {}
         action["name"] = action["display_name"] = _("Messages: %(record)s", record=self.record_name)
         return action
+
+    def action_sync_now(self):
+        """Queue the record for every enabled data type of its model now, as its Synchronize Now action does."""
+        self.ensure_one()
+        record = self.env[self.res_model].browse(self.res_id).exists() if self.res_model in self.env else None
+        if not record:
+            raise UserError(_("%(record)s no longer exists: it cannot be synchronized.", record=self.record_name))
+        return self.env["sync.message"]._action_sync_now(record)

@@ -1,6 +1,6 @@
 from lxml import etree
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -100,3 +100,16 @@ class TestSmartButton(QueueCase):
     def test_only_synchronization_users_open_the_overview(self):
         with self.assertRaises(AccessError):
             self.partner.with_user(self.outsider).action_open_sync_overview()
+
+    def test_synchronize_now_from_the_overview(self):
+        action = self.partner.with_user(self.sync_user).action_open_sync_overview()
+        overview = self.env["sync.record.overview"].with_user(self.sync_user).browse(action["res_id"])
+        before = self.messages(res_id=self.partner.id)
+        self.assertEqual(overview.action_sync_now()["params"]["type"], "success")
+        new = self.messages(res_id=self.partner.id) - before
+        self.assertEqual((new.system_id, new.operation), (self.system, "upsert"))
+        gone = self.env["sync.record.overview"].with_user(self.sync_user).create(
+            {"res_model": "res.partner", "res_id": self.partner.id + 10**6})
+        with self.assertRaisesRegex(UserError, "no longer exists"):
+            gone.action_sync_now()
+
