@@ -41,16 +41,24 @@ class Page:
                     raise RuntimeError(f"{method}: {answer['error']}")
                 return answer.get("result", {})
 
-    def shot(self, url, path, wait_for, settle=1.0, timeout=30):
-        self.call("Page.navigate", url=url)
+    def wait(self, url, selector, timeout):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.call("Runtime.evaluate", expression=f"!!document.querySelector({json.dumps(wait_for)})")
+            found = self.call("Runtime.evaluate", expression=f"!!document.querySelector({json.dumps(selector)})")
             if found.get("result", {}).get("value"):
-                break
+                return
             time.sleep(0.2)
-        else:
-            raise RuntimeError(f"{url}: {wait_for} did not show within {timeout}s")
+        raise RuntimeError(f"{url}: {selector} did not show within {timeout}s")
+
+    def shot(self, url, path, wait_for, settle=1.0, timeout=30, click=None):
+        """Open ``url``, wait for ``wait_for``; with ``click`` (selector, then what to wait for), click first."""
+        self.call("Page.navigate", url=url)
+        if click:
+            selector, wait_for_after = click
+            self.wait(url, selector, timeout)
+            self.call("Runtime.evaluate", expression=f"document.querySelector({json.dumps(selector)}).click()")
+            wait_for = wait_for_after
+        self.wait(url, wait_for, timeout)
         time.sleep(settle)
         data = self.call("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
@@ -83,11 +91,18 @@ def main(argv=None):
     data_type = search("sync.data.type", [["name", "=", "Companies and contacts"]])
     message = search("sync.message", [["state", "=", "done"]], order="id desc")
     system = search("sync.system", [["code", "=", "demo_target"]])
+    partner = search("res.partner", [["ref", "like", "DEMO-"], ["is_company", "=", True]], order="id desc")
     screens = [
+        ("dashboard.png", "/odoo/action-sync_queue.sync_system_dashboard_action", ".o_kanban_view .o_kanban_record"),
         ("data_type.png", f"/odoo/action-sync_mapping.sync_data_type_action/{data_type}", ".o_form_view .o_notebook"),
-        ("messages.png", "/odoo/action-sync_queue.sync_message_action", ".o_list_view .o_data_row"),
+        # the queue opens on what needs attention: nothing, after the demo; the screenshot shows everything
+        ("messages.png", "/odoo/action-sync_queue.sync_message_action", None,
+         (".o_searchview_facet .o_facet_remove", ".o_list_view .o_data_row")),
         ("message.png", f"/odoo/action-sync_queue.sync_message_action/{message}", ".o_form_view .o_notebook"),
         ("system.png", f"/odoo/action-sync_base.sync_system_action/{system}", ".o_form_view .o_notebook"),
+        # a contact the demo sent: its form's Synchronization smart button
+        ("partner.png", f"/odoo/action-base.action_partner_form/{partner}",
+         ".o_form_view button[name=action_open_sync_overview]"),
     ]
     profile = tempfile.mkdtemp(prefix="sync-shots-")
     port = 9300 + int(time.time()) % 500
@@ -110,8 +125,8 @@ def main(argv=None):
         page.call("Network.enable")
         page.call("Emulation.setDeviceMetricsOverride", width=1440, height=900, deviceScaleFactor=1, mobile=False)
         page.call("Network.setCookie", name="session_id", value=session.cookies["session_id"], url=args.url)
-        for name, path, wait_for in screens:
-            page.shot(f"{args.url}{path}", out / name, wait_for)
+        for name, path, wait_for, *click in screens:
+            page.shot(f"{args.url}{path}", out / name, wait_for, click=click[0] if click else None)
             sys.stdout.write(f"{out / name}\n")
     finally:
         browser.kill()
