@@ -43,6 +43,13 @@ class SyncRecordOverview(models.TransientModel):
             if record:
                 overview.record_name = record.display_name
 
+    @api.depends("record_name")
+    @api.depends_context("uid", "allowed_company_ids")
+    def _compute_display_name(self):
+        # the breadcrumb of the overview
+        for overview in self:
+            overview.display_name = _("Synchronization: %(record)s", record=overview.record_name)
+
     @api.depends("res_model", "res_id")
     @api.depends_context("uid", "allowed_company_ids")
     def _compute_lists(self):

@@ -87,6 +87,7 @@ class TestSmartButton(QueueCase):
         action = self.partner.with_user(self.sync_user).action_open_sync_overview()
         overview = self.env["sync.record.overview"].with_user(self.sync_user).browse(action["res_id"])
         self.assertEqual(overview.record_name, "Brandon")
+        self.assertEqual(overview.display_name, "Synchronization: Brandon")
         self.assertEqual(overview.message_ids, mine)
         self.assertEqual((overview.message_count, overview.message_failed_count), (2, 1))
         self.assertEqual(overview.binding_ids, binding)
