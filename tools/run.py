@@ -46,6 +46,7 @@ import copy
 import os
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -62,7 +63,14 @@ sys.path.insert(0, str(ROOT))
 from tests.harness.odoo_env import ADDONS, OdooMissing, find_odoo
 from tests.harness.odoo_server import OdooCommandError, OdooInstance, OdooServer
 from tests.harness.pg import PgError, ensure_system_postgres
-from tools.run_checks import cron_problem, database_problem, why_no_messages
+from tools.run_checks import (
+    cron_problem,
+    database_problem,
+    databases_to_recreate,
+    filestore_problem,
+    scheduler_problem,
+    why_no_messages,
+)
 
 DEMO = Path(__file__).resolve().parent / "demo"
 BROKER = ROOT / "sync_transport_wso2" / "tests" / "broker_server.py"
@@ -74,6 +82,7 @@ FINAL = ("done", "failed", "cancelled")
 # only a database of this name, which the next run drops, never a half-initialised demo database
 INSTALLING = "_installing"
 CRON_CHECK_TIMEOUT = 90
+FILESTORE_SAMPLE = 20
 
 
 class MachinePostgres:
@@ -166,6 +175,31 @@ def drop_database(pg, instance, dbname):
     shutil.rmtree(filestore(instance, dbname), ignore_errors=True)
 
 
+def port_in_use(port):
+    """Whether something listens on the loopback ``port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def check_ports(ports):
+    """Raise :class:`OdooCommandError` when one of ``ports`` (``{option: port}``) is taken: the demo's own servers
+    are stopped by then, so it is another program's."""
+    for option, port in ports.items():
+        if port_in_use(port):
+            raise OdooCommandError(f"port {port} is in use by another program (not a server of this demo): stop it "
+                                   f"or use {option}")
+
+
+def stored_files_problem(pg, instance, dbname):
+    """Why ``dbname``'s files are gone from its filestore (a sample checked), or None."""
+    stored = [name for (name,) in pg.query(dbname, "SELECT DISTINCT store_fname FROM ir_attachment WHERE "
+                                                   "store_fname IS NOT NULL ORDER BY store_fname LIMIT %s",
+                                           (FILESTORE_SAMPLE,))]
+    directory = filestore(instance, dbname)
+    return filestore_problem(stored, {name for name in stored if (directory / name).is_file()})
+
+
 def create_database(pg, instance, modules):
     """Create ``instance``'s database with ``modules``: installed under a temporary name, renamed once complete."""
     building = copy.copy(instance)
@@ -176,39 +210,55 @@ def create_database(pg, instance, modules):
     problem = database_problem(pg.modules(building.dbname), modules)
     if problem:
         raise OdooCommandError(f"the installation of {instance.dbname} ended, but {problem}")
-    pg.rename(building.dbname, instance.dbname)
-    # the files of a database of that name dropped by other means are not this one's
+    # the files first, the database last: a run killed in between leaves the database under its temporary name
+    # (dropped by the next run), never a final database without its files; the files of a database of that name
+    # dropped by other means are not this one's
     shutil.rmtree(filestore(instance, instance.dbname), ignore_errors=True)
     if filestore(instance, building.dbname).is_dir():
         filestore(instance, building.dbname).rename(filestore(instance, instance.dbname))
+    pg.rename(building.dbname, instance.dbname)
 
 
-def ensure_installed(pg, instance, modules):
-    """Create the database with ``modules``, or reuse it when it is sound: install what it lacks, update the suite.
-
-    A database an interrupted run left (half-initialised, or under the temporary name) is dropped, saying why.
-    """
+def reuse_problem(pg, instance):
+    """Why ``instance``'s database cannot be reused (it does not exist, is half-initialised, lost its files), or
+    None; what an interrupted installation left under the temporary name is dropped here."""
     leftover = instance.dbname + INSTALLING
     if pg.exists(leftover):
         say(f"Dropping {leftover}: the installation of an earlier run that was interrupted.")
         drop_database(pg, instance, leftover)
-    if pg.exists(instance.dbname):
-        problem = database_problem(pg.modules(instance.dbname), MODULES)
-        if not problem:
-            installed = {name for name, (state, _version) in pg.modules(instance.dbname).items()
-                         if state == "installed"}
-            missing = [module for module in modules if module not in installed]
-            if missing:
-                say(f"Installing {', '.join(missing)} in {instance.dbname} ...")
-                instance.install(missing, extra=["--log-level=warn"])
-            # the suite's code may be newer than the database (a pull since the last run): update it, as a
-            # deployment does
-            say(f"Updating the suite in {instance.dbname} ...")
-            instance.run(["-u", ",".join(ADDONS), "--stop-after-init", "--log-level=warn"])
-            return
-        say(f"{instance.dbname} cannot be reused: {problem}. Dropping it and creating it again.")
+    if not pg.exists(instance.dbname):
+        return "it does not exist"
+    return database_problem(pg.modules(instance.dbname), MODULES) or stored_files_problem(pg, instance,
+                                                                                          instance.dbname)
+
+
+def ensure_databases(pg, wanted):
+    """Create the source and the target (``[(instance, modules)]``), or reuse them when both are sound.
+
+    When one must be created again, so is the other (each one's sync state points at the other's records).
+    """
+    plan = databases_to_recreate({instance.dbname: reuse_problem(pg, instance) for instance, _modules in wanted})
+    for instance, modules in wanted:
+        reason = plan.get(instance.dbname)
+        if reason is None:
+            ensure_installed(pg, instance, modules)
+            continue
+        if reason != "it does not exist":
+            say(f"{instance.dbname} cannot be reused: {reason}. Dropping it and creating it again.")
         drop_database(pg, instance, instance.dbname)
-    create_database(pg, instance, modules)
+        create_database(pg, instance, modules)
+
+
+def ensure_installed(pg, instance, modules):
+    """Reuse the sound database of ``instance``: install what of ``modules`` it lacks, update the suite."""
+    installed = {name for name, (state, _version) in pg.modules(instance.dbname).items() if state == "installed"}
+    missing = [module for module in modules if module not in installed]
+    if missing:
+        say(f"Installing {', '.join(missing)} in {instance.dbname} ...")
+        instance.install(missing, extra=["--log-level=warn"])
+    # the suite's code may be newer than the database (a pull since the last run): update it, as a deployment does
+    say(f"Updating the suite in {instance.dbname} ...")
+    instance.run(["-u", ",".join(ADDONS), "--stop-after-init", "--log-level=warn"])
 
 
 def cron_processes(pg, server, timeout=CRON_CHECK_TIMEOUT):
@@ -216,9 +266,13 @@ def cron_processes(pg, server, timeout=CRON_CHECK_TIMEOUT):
     has run; raise :class:`OdooCommandError` with the reason as soon as Odoo says it skips the database."""
     dbname = server.instance.dbname
     say(f"Checking that Odoo's cron workers process {dbname} ...")
-    (cron_id, before), = pg.query(dbname, "SELECT c.id, c.lastcall FROM ir_cron c JOIN ir_model_data d ON "
-                                  "d.model = 'ir.cron' AND d.res_id = c.id WHERE d.module = 'sync_queue' "
-                                  "AND d.name = 'ir_cron_create_queue'")
+    rows = pg.query(dbname, "SELECT c.id, c.active, c.lastcall FROM ir_cron c JOIN ir_model_data d ON "
+                            "d.model = 'ir.cron' AND d.res_id = c.id WHERE d.module = 'sync_queue' "
+                            "AND d.name = 'ir_cron_create_queue'")
+    problem = scheduler_problem([(cron_id, active) for cron_id, active, _lastcall in rows], dbname)
+    if problem:
+        raise OdooCommandError(problem)
+    (cron_id, _active, before), = rows
     # what ir.cron's _trigger() does: a trigger due now, and a notification that wakes the workers
     pg.execute(dbname, "INSERT INTO ir_cron_trigger (cron_id, call_at) VALUES (%s, now() at time zone 'utc')",
                (cron_id,))
@@ -254,8 +308,10 @@ def start_broker(port):
 
 def serve(instance, port, name):
     server = OdooServer(instance, port=port, cron_threads=2, logfile=STATE / f"{name}.log")
-    server.start(timeout=180)
+    # the pid file right away: a run interrupted while the server starts leaves a server bin/run --stop stops
+    server.spawn()
     (STATE / f"{name}.pid").write_text(str(server.proc.pid))
+    server.wait_ready(timeout=180)
     return server
 
 
@@ -290,8 +346,12 @@ def wait_for_messages(pg, after, timeout, server):
     return seen, rows
 
 
-def explain_no_messages(pg, committed):
-    """Why no message came of the demo records (they were committed at ``committed``, a Unix time)."""
+def explain_no_messages(pg, committed, timeout):
+    """Why no message came of the demo records (they were committed at ``committed``, a Unix time; the run waited
+    ``timeout`` seconds at most)."""
+    if time.time() - committed >= timeout:
+        return f"No message was seen: the timeout ({timeout} s) passed before the queue's scheduler turned the " \
+               "demo records' changes into messages (--timeout sets it)."
     pending = pg.query(SOURCE_DB, "SELECT count(*) FROM sync_change")[0][0]
     enabled = pg.query(SOURCE_DB, "SELECT count(*) FROM sync_data_type WHERE enabled")[0][0]
     lastcall = pg.query(SOURCE_DB, "SELECT extract(epoch FROM c.lastcall) FROM ir_cron c JOIN ir_model_data d ON "
@@ -324,17 +384,46 @@ def report(phases):
     return by_type
 
 
+def count(text):
+    """An argparse type: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative: give 0 or more")
+    return value
+
+
+def positive(text):
+    """An argparse type: a whole number, 1 or more."""
+    value = count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too short: give 1 or more")
+    return value
+
+
 def main(argv=None):
+    """Run the demo (see the module's docstring); Ctrl+C at any point says how to go on, without a traceback."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        # what an installation left under its temporary name is dropped by the next run
+        say(f"\nInterrupted. Run bin/run again to go on; bin/run --stop stops the servers ({STATE}).")
+        return 130
+
+
+def _run(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--wso2", action="store_true", help="send through the WSO2 transport and the loopback broker")
-    parser.add_argument("--companies", type=int, default=25, help="demo companies, with 4 contacts each (25)")
-    parser.add_argument("--products", type=int, default=50, help="demo products (50)")
-    parser.add_argument("--orders", type=int, default=10,
+    parser.add_argument("--companies", type=count, default=25, help="demo companies, with 4 contacts each (25)")
+    parser.add_argument("--products", type=count, default=50, help="demo products (50)")
+    parser.add_argument("--orders", type=count, default=10,
                         help="confirmed sale orders of 3 lines, when sale and purchase are there (10; 0: none)")
     parser.add_argument("--source-port", type=int, default=8069)
     parser.add_argument("--target-port", type=int, default=8070)
     parser.add_argument("--broker-port", type=int, default=8071, help="the loopback broker's port, with --wso2")
-    parser.add_argument("--timeout", type=int, default=300, help="seconds to wait for the messages (300)")
+    parser.add_argument("--timeout", type=positive, default=300, help="seconds to wait for the messages (300)")
     parser.add_argument("--stop", action="store_true", help="stop the demo's servers and exit")
     args = parser.parse_args(argv)
     STATE.mkdir(parents=True, exist_ok=True)
@@ -348,14 +437,20 @@ def main(argv=None):
     except (OdooMissing, PgError) as exc:
         say(str(exc))
         return 2
+    try:
+        check_ports({"--source-port": args.source_port, "--target-port": args.target_port,
+                     **({"--broker-port": args.broker_port} if args.wso2 else {})})
+    except OdooCommandError as exc:
+        say(f"The demo stopped: {exc}")
+        return 1
     source = OdooInstance(pg, SOURCE_DB, with_test_addons=False, data_dir=str(STATE / "data"))
     target = OdooInstance(pg, TARGET_DB, with_test_addons=False, data_dir=str(STATE / "data"))
     orders = args.orders if args.companies and args.products >= 3 and orders_available(source) else 0
     transport = "wso2" if args.wso2 else "rpc"
     phases = []
     try:
-        ensure_installed(pg, source, [*MODULES, "sale"] if orders else MODULES)
-        ensure_installed(pg, target, [*MODULES, "purchase"] if orders else MODULES)
+        ensure_databases(pg, [(source, [*MODULES, "sale"] if orders else MODULES),
+                              (target, [*MODULES, "purchase"] if orders else MODULES)])
         broker_url = start_broker(args.broker_port) if args.wso2 else f"http://127.0.0.1:{args.broker_port}"
         say("Configuring the target and serving it ...")
         mappings = (DEMO / "mappings.py").read_text()
@@ -394,14 +489,10 @@ def main(argv=None):
     except (OdooCommandError, requests.RequestException, psycopg2.Error, OSError) as exc:
         say(f"The demo stopped: {exc}")
         return 1
-    except KeyboardInterrupt:
-        # what an installation left under its temporary name is dropped by the next run
-        say(f"\nInterrupted. Run bin/run again to go on; bin/run --stop stops the servers ({STATE}).")
-        return 130
     say()
     if not any(rows for _seen, rows, _committed in phases):
         # never an empty table: why nothing was sent is what the person who ran it needs
-        say(explain_no_messages(pg, phases[0][2]))
+        say(explain_no_messages(pg, phases[0][2], args.timeout))
         say(f"Logs and state: {STATE}   Stop the servers: bin/run --stop")
         return 1
     by_type = report(phases)
@@ -415,9 +506,10 @@ Logs and state: {STATE}   Stop the servers: bin/run --stop""")
     failed = sum(counts["failed"] for counts in by_type.values())
     empty = [committed for _seen, rows, committed in phases if not rows]
     if empty:
-        say("\nThe sale orders made no message. " + explain_no_messages(pg, empty[0]))
+        say("\nThe sale orders made no message. " + explain_no_messages(pg, empty[0], args.timeout))
     if pending or failed or empty:
-        say(f"\n{pending} message(s) still pending, {failed} failed: see the source's queue.")
+        say(f"\n{pending} message(s) still pending when the timeout ({args.timeout} s) passed, {failed} failed: "
+            "see the source's queue.")
         return 1
     return 0
 

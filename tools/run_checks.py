@@ -63,3 +63,47 @@ def why_no_messages(pending_changes, enabled_data_types, cron_ran):
                "but turned none into a message in time: see the source's log and its Synchronization > Queue."
     return "No message was created: no change of the demo records was captured on the source (are the data " \
            "types' models and triggers the demo's?)."
+
+
+def databases_to_recreate(problems):
+    """Which demo databases to create again, each with the reason to say: ``{dbname: reason}``.
+
+    ``problems``: ``{dbname: None when it is sound and reusable, else why not ("it does not exist", ...)}``.  The
+    source and the target know each other's records (bindings, external ids): when one is created again, the other's
+    sync state points at records that are gone and its messages would fail for good, so both are created again.
+    """
+    broken = {dbname: problem for dbname, problem in problems.items() if problem}
+    if not broken:
+        return {}
+    plan = dict(broken)
+    for dbname, problem in problems.items():
+        if not problem:
+            twins = ", ".join(sorted(broken))
+            plan[dbname] = f"{twins} is created again, and the sync state of {dbname} (its bindings) points at " \
+                           "the records of the old one"
+    return plan
+
+
+def filestore_problem(stored, existing):
+    """Why a database's files are gone, or None.
+
+    ``stored``: a sample of its attachments' ``store_fname`` (files in its filestore); ``existing``: those of them
+    found in its filestore directory.
+    """
+    missing = [name for name in stored if name not in existing]
+    if not missing:
+        return None
+    return f"{len(missing)} of {len(stored)} of its stored files checked are missing from its filestore " \
+           f"(e.g. {missing[0]}): its filestore was removed or belongs to another database"
+
+
+def scheduler_problem(rows, dbname):
+    """Why the queue's scheduler cannot run in ``dbname``, or None; ``rows``: its ``(id, active)`` found by XML id."""
+    if not rows:
+        return f"the scheduler of sync_queue ('Create the queue', sync_queue.ir_cron_create_queue) is missing in " \
+               f"{dbname}: it was deleted; update sync_queue (odoo -u sync_queue -d {dbname}) or drop the database " \
+               "to have it created again"
+    if not all(active for _id, active in rows):
+        return f"the scheduler of sync_queue ('Create the queue', sync_queue.ir_cron_create_queue) is inactive in " \
+               f"{dbname}: nothing is sent while it is; activate it (Settings > Technical > Scheduled Actions)"
+    return None

@@ -120,12 +120,21 @@ class OdooServer:
             os.close(handle)
         self.logfile = Path(logfile)
         self.proc = None
+        # Odoo appends to its --logfile: what an earlier server wrote there is not this one's
+        self.log_start = 0
 
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout=120):
+        self.spawn()
+        self.wait_ready(timeout)
+        return self
+
+    def spawn(self):
+        """Start the server process, not waiting for it to answer (see :meth:`wait_ready`)."""
+        self.mark_log_start()
         args = [
             *self.instance.base_args(),
             "--http-interface", "127.0.0.1",
@@ -145,8 +154,14 @@ class OdooServer:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        self.wait_ready(timeout)
         return self
+
+    def mark_log_start(self):
+        """From now on, :meth:`log_tail` reads only what is written to the log after this point."""
+        try:
+            self.log_start = self.logfile.stat().st_size
+        except OSError:
+            self.log_start = 0
 
     def wait_ready(self, timeout=120):
         deadline = time.monotonic() + timeout
@@ -157,7 +172,8 @@ class OdooServer:
                 response = requests.post(
                     f"{self.url}/web/webclient/version_info", json={"jsonrpc": "2.0", "params": {}}, timeout=5
                 )
-                if response.ok:
+                # an answer while our process is gone came from another server on that port
+                if response.ok and self.proc.poll() is None:
                     return
             except requests.RequestException:
                 pass
@@ -165,8 +181,11 @@ class OdooServer:
         raise OdooCommandError(f"Odoo server did not answer within {timeout}s; log:\n{self.log_tail()}")
 
     def log_tail(self, chars=4000):
+        """The end of what this server logged (since it started: not what earlier servers appended)."""
         try:
-            return self.logfile.read_text(errors="replace")[-chars:]
+            with self.logfile.open("rb") as log:
+                log.seek(self.log_start)
+                return log.read().decode(errors="replace")[-chars:]
         except OSError:
             return "(no log)"
 

@@ -7,7 +7,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tools.run_checks import cron_problem, database_problem, why_no_messages
+from tests.harness.odoo_server import OdooServer
+from tools.run_checks import (
+    cron_problem,
+    database_problem,
+    databases_to_recreate,
+    filestore_problem,
+    scheduler_problem,
+    why_no_messages,
+)
 
 SUITE = ["sync_base", "sync_queue"]
 SOUND = {"base": ("installed", "18.0.1.3"), "sync_base": ("installed", "18.0.1.0.0"),
@@ -63,3 +71,43 @@ def test_why_no_message_names_the_cause():
     assert "188 change(s) were captured but the queue's scheduler" in why_no_messages(188, 3, False)
     assert "turned none into a message" in why_no_messages(3, 3, True)
     assert "no change of the demo records was captured" in why_no_messages(0, 3, True)
+
+
+def test_when_one_demo_database_is_created_again_so_is_the_other():
+    assert databases_to_recreate({"src": None, "tgt": None}) == {}
+    plan = databases_to_recreate({"src": None, "tgt": "it does not exist"})
+    assert plan["tgt"] == "it does not exist"
+    # the sound one too: its bindings point at the records of the old twin
+    assert "tgt is created again" in plan["src"] and "bindings" in plan["src"]
+    plan = databases_to_recreate({"src": "it is not an Odoo database", "tgt": "it does not exist"})
+    assert plan == {"src": "it is not an Odoo database", "tgt": "it does not exist"}
+
+
+def test_a_database_whose_stored_files_are_gone_is_broken():
+    assert filestore_problem([], set()) is None
+    assert filestore_problem(["ab/ab12", "cd/cd34"], {"ab/ab12", "cd/cd34"}) is None
+    problem = filestore_problem(["ab/ab12", "cd/cd34"], {"ab/ab12"})
+    assert problem.startswith("1 of 2 of its stored files checked are missing from its filestore (e.g. cd/cd34)")
+
+
+def test_a_deleted_or_inactive_scheduler_is_said_with_the_database():
+    assert scheduler_problem([(7, True)], "db1") is None
+    assert "is missing in db1: it was deleted" in scheduler_problem([], "db1")
+    assert "is inactive in db1" in scheduler_problem([(7, False)], "db1")
+
+
+def test_a_servers_log_is_what_it_wrote_not_what_earlier_servers_appended(tmp_path):
+    # Odoo appends to --logfile: an earlier start's skip line must not stop a healthy run
+    logfile = tmp_path / "source.log"
+    skipped = ("2026-12-04 03:00:02,003 4242 WARNING ? odoo.addons.base.models.ir_cron: Skipping database "
+               "sync_demo_source because of modules to install/upgrade/remove.\n")
+    logfile.write_text(LOG + skipped)
+    server = OdooServer(instance=None, port=1, logfile=logfile)
+    server.mark_log_start()
+    with logfile.open("a") as log:
+        log.write("2026-12-04 04:00:00,001 4343 INFO sync_demo_source odoo.service.server: HTTP service running\n")
+    assert server.log_tail(200_000).startswith("2026-12-04 04:00:00,001 4343 INFO")
+    assert cron_problem(server.log_tail(200_000), "sync_demo_source") is None
+    with logfile.open("a") as log:
+        log.write(skipped)
+    assert cron_problem(server.log_tail(200_000), "sync_demo_source").startswith("Odoo's cron workers skip")
