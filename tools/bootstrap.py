@@ -138,6 +138,12 @@ def install(specs, purpose, say=print):
 
 
 def _failure(command, reason):
+    if "No module named pip" in reason:
+        # a Python without pip (Debian's python3 without python3-pip): pip first
+        return (f"Could not install the missing Python distributions: {sys.executable} has no pip. Install pip "
+                f"first, then run the command again:\n    {shlex.quote(sys.executable)} -m ensurepip --upgrade\n"
+                f"    (or: apt-get install python3-pip)\nthen, if the command still lacks them:\n"
+                f"    {shlex.join(command)}")
     return (f"Could not install the missing Python distributions with pip ({reason}). "
             f"Install them yourself, then run the command again:\n    {shlex.join(command)}")
 
@@ -159,7 +165,7 @@ def main(argv=None):
     dependencies and the test tools, whether Odoo is there or not (the test command skips its Odoo tiers, loudly)."""
     args = sys.argv[1:] if argv is None else argv
     purpose = args[0] if args else "run"
-    if purpose not in WHY:
+    if purpose not in WHY or len(args) > 1:
         print(f"usage: {sys.argv[0]} run|test", file=sys.stderr)
         return 2
     try:
@@ -176,6 +182,9 @@ def main(argv=None):
     except (BootstrapError, ValueError, configparser.Error) as exc:
         print(exc, flush=True)
         return 2
+    except KeyboardInterrupt:
+        print("\nInterrupted. Run the command again to go on.", flush=True)
+        return 130
     return 0
 
 

@@ -78,3 +78,17 @@ def test_with_everything_there_the_step_says_nothing_and_calls_no_pip():
     assert proc.stdout == ""
     # no pip was imported nor run, no Odoo probe either: the step costs metadata look-ups only
     assert "| pip" not in proc.stderr and "| odoo" not in proc.stderr
+
+
+def test_a_python_without_pip_is_told_to_install_pip_first():
+    message = bootstrap._failure(bootstrap.pip_command(["inflect>=5.0"]), "/usr/bin/python3: No module named pip")
+    assert "has no pip" in message
+    assert "-m ensurepip --upgrade" in message
+    assert message.index("ensurepip") < message.index("pip install")
+
+
+def test_a_purpose_followed_by_more_arguments_gets_the_usage():
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "bootstrap.py"), "run", "extra"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert "usage:" in proc.stderr and "run|test" in proc.stderr
