@@ -110,21 +110,31 @@ class OdooRpcClient:
         try:
             response = self.session.request(method, self.base_url + path, data=data, headers=all_headers,
                                             timeout=self.timeout, verify=self.verify_tls)
+            content = response.content
         except requests.exceptions.SSLError as exc:
             raise RpcError("permanent", f"TLS check of {self.base_url} failed: {exc}") from None
         except requests.exceptions.Timeout:
             raise RpcError("transient", f"{self.base_url} did not answer within {self.timeout:g} s") from None
         except requests.exceptions.ConnectionError as exc:
             raise RpcError("transient", f"cannot reach {self.base_url}: {type(exc).__name__}") from None
+        except requests.exceptions.TooManyRedirects:
+            raise RpcError("transient", f"{self.base_url}{path} redirects without end") from None
+        except requests.exceptions.ContentDecodingError:
+            raise RpcError("transient", f"{self.base_url}{path} answered a body that cannot be decoded "
+                                        "(bad compression)") from None
+        except requests.exceptions.RequestException as exc:
+            # anything else requests refuses (a broken chunked body, an invalid redirect...): the caller's
+            # RpcError, never a traceback; another try can succeed, as for the other network failures
+            raise RpcError("transient", f"{self.base_url}{path} failed: {type(exc).__name__}") from None
         if response.status_code in accept_statuses:
-            return response.status_code, response.content
+            return response.status_code, content
         if response.status_code >= 500 or response.status_code in (429, 502, 503, 504):
             raise RpcError("transient", f"{self.base_url}{path} answered HTTP {response.status_code}")
         if response.status_code == 404:
             raise RpcError("permanent", f"{self.base_url}{path} does not exist (HTTP 404): is it an Odoo server?")
         if response.status_code >= 300 or accept_statuses:
             raise RpcError("permanent", f"{self.base_url}{path} answered HTTP {response.status_code}")
-        return response.content
+        return content
 
     def call(self, service, method, *args):
         """Call ``service.method(*args)`` on the remote server."""
@@ -140,10 +150,16 @@ class OdooRpcClient:
             body = json.loads(raw)
         except ValueError:
             raise RpcError("transient", f"{self.base_url}/jsonrpc answered something that is not JSON") from None
+        if not isinstance(body, dict):
+            raise RpcError("transient", f"{self.base_url}/jsonrpc answered JSON that is not a JSON-RPC answer")
         error = body.get("error")
         if error:
-            data = error.get("data") or {}
-            name, message = data.get("name") or "", data.get("message") or error.get("message") or ""
+            if not isinstance(error, dict):
+                raise RpcError(classify_remote_error("", str(error)),
+                               f"{self.base_url}/jsonrpc answered an error: {str(error)[:200]}", remote=str(error))
+            data = error.get("data") if isinstance(error.get("data"), dict) else {}
+            name = str(data.get("name") or "")
+            message = str(data.get("message") or error.get("message") or error.get("data") or "")
             raise RpcError(classify_remote_error(name, message), f"{name}: {message}".strip(": "), remote=message)
         return body.get("result")
 
@@ -183,7 +199,7 @@ class OdooRpcClient:
         except ValueError:
             raise RpcError("transient", f"{self.base_url} answered something that is not JSON") from None
         if isinstance(body, dict) and "error" in body:
-            error = body["error"] or {}
+            error = body["error"] if isinstance(body["error"], dict) else {"message": body["error"]}
             kind = "transient" if status == 503 else ("auth" if status in (401, 403) else "permanent")
             raise RpcError(kind, f"{self.base_url} refused the request ({status} {error.get('code')}): "
                                  f"{error.get('message')}", remote=error.get("message"))

@@ -1,5 +1,9 @@
 """Plain mode: property names are the remote model's field names; the admin checks them and is suggested them."""
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, tagged
 
@@ -106,3 +110,63 @@ class TestRemoteFieldsReachable(HttpCase):
         data_type.remote_model = "no.such.model"
         message = data_type.action_check_remote_fields()["params"]["message"]
         self.assertIn("could not check: ", message)
+
+
+class _GarbageHandler(BaseHTTPRequestHandler):
+    """A remote answering the body of its server's ``scenario`` to everything (authenticate excepted)."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        scenario = self.server.scenario
+        if b'"authenticate"' in raw and scenario not in ("list", "error_str"):
+            body, status, headers = json.dumps({"jsonrpc": "2.0", "result": 2}).encode(), 200, {}
+        elif scenario == "redirect":
+            body, status, headers = b"", 307, {"Location": "/jsonrpc"}
+        elif scenario == "gzip_garbage":
+            body, status, headers = b"not gzip at all", 200, {"Content-Encoding": "gzip"}
+        else:
+            body, status, headers = {"list": b"[1, 2]", "error_str": b'{"error": "boom"}',
+                                     "error_data_str": b'{"error": {"data": "boom"}}'}[scenario], 200, {}
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@tagged("post_install", "-at_install")
+class TestRemoteFieldsGarbage(RpcCase):
+    """A remote answering garbage: the check says why it could not check, never a traceback."""
+
+    system_code = "garbage_rpc"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), _GarbageHandler)
+        thread = threading.Thread(target=cls.server.serve_forever, daemon=True)
+        thread.start()
+        cls.addClassCleanup(cls.server.server_close)
+        cls.addClassCleanup(cls.server.shutdown)
+        cls.system.write({"rpc_port": cls.server.server_address[1], "rpc_mode": "plain", "timeout": 2})
+
+    def test_garbage_answers_are_reasons(self):
+        data_type = _data_type(self.env, "Garbage", self.system, [("name", "name")])
+        expected = {
+            "list": "not a JSON-RPC answer", "error_str": "answered an error: boom", "error_data_str": "boom",
+            "redirect": "redirects without end", "gzip_garbage": "cannot be decoded",
+        }
+        for scenario, reason in expected.items():
+            with self.subTest(scenario=scenario):
+                self.server.scenario = scenario
+                self.system._rpc_client().close()
+                self.system.invalidate_recordset()
+                notification = data_type.action_check_remote_fields()["params"]
+                self.assertEqual(notification["type"], "warning")
+                self.assertIn("could not check: ", notification["message"])
+                self.assertIn(reason, notification["message"])
+                self.assertNotIn("s3cret", notification["message"])
