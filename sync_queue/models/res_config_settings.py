@@ -16,9 +16,11 @@ _logger = logging.getLogger(__name__)
 QUEUE_PARAMS = {
     "sync_queue.send_time_budget": ("sync_send_time_budget", Range(1, 3600, 60)),
     "sync_queue.lease_seconds": ("sync_lease_seconds", Range(1, 3600, 300)),
-    "sync_queue.vacuum_days": ("sync_vacuum_days", Range(1, None, 30)),
-    "sync_queue.inbound_keep_days": ("sync_inbound_keep_days", Range(1, None, 7)),
-    "sync_queue.alert_pending_minutes": ("sync_alert_pending_minutes", Range(1, None, 60)),
+    # every setting has an upper bound: a day count of a million overflows the date arithmetic of the vacuum,
+    # and a value over 2147483647 would be refused by PostgreSQL, not by the range check (100 years, a year)
+    "sync_queue.vacuum_days": ("sync_vacuum_days", Range(1, 36500, 30)),
+    "sync_queue.inbound_keep_days": ("sync_inbound_keep_days", Range(1, 36500, 7)),
+    "sync_queue.alert_pending_minutes": ("sync_alert_pending_minutes", Range(1, 525600, 60)),
 }
 #: how many send schedulers may run: one per send cron
 SEND_WORKERS = Range(1, len(SEND_CRONS), 2)
@@ -46,29 +48,51 @@ class ResConfigSettings(models.TransientModel):
     )
     sync_vacuum_days = fields.Integer(
         string="Keep Finished Messages (days)", config_parameter="sync_queue.vacuum_days", default=30,
-        help="Done and cancelled messages are removed after this many days (at least 1).",
+        help="Done and cancelled messages are removed after this many days (1 to 36500).",
     )
     sync_inbound_keep_days = fields.Integer(
         string="Keep Incoming Messages (days)", config_parameter="sync_queue.inbound_keep_days", default=7,
         help="Received envelopes are kept this long, so a replay within it is answered and applied once "
-        "(at least 1).",
+        "(1 to 36500).",
     )
     sync_alert_pending_minutes = fields.Integer(
         string="Alert After (minutes)", config_parameter="sync_queue.alert_pending_minutes", default=60,
         help="The managers get a note when the oldest message to send of a system waits longer than this, "
-        "and the dashboard shows it late (at least 1).",
+        "and the dashboard shows it late (1 to 525600, a year).",
     )
 
     @api.constrains("sync_send_workers", *(field for field, _rng in QUEUE_PARAMS.values()))
     def _check_sync_queue_ranges(self):
         """Refuse a queue setting out of its range, naming it, the value entered and the range: nothing is
         changed, and a bad value already stored (by hand) must be corrected before the settings are saved."""
-        checks = [("sync_send_workers", SEND_WORKERS)] + list(QUEUE_PARAMS.values())
         for settings in self:
-            for name, rng in checks:
-                if settings[name] not in rng:
-                    label = self._fields[name]._description_string(self.env)
-                    raise ValidationError(range_message(self.env, label, settings[name], rng))
+            settings._sync_queue_check_values({name: settings[name] for name, _rng in self._sync_queue_ranges()})
+
+    @api.model
+    def _sync_queue_ranges(self):
+        return [("sync_send_workers", SEND_WORKERS)] + list(QUEUE_PARAMS.values())
+
+    @api.model
+    def _sync_queue_check_values(self, values):
+        """Raise the range message of the first queue setting of ``values`` (``{field: value}``) out of range."""
+        for name, rng in self._sync_queue_ranges():
+            if name in values and values[name] not in rng:
+                label = self._fields[name]._description_string(self.env)
+                raise ValidationError(range_message(self.env, label, values[name], rng))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # checked before the INSERT too: a value over 2147483647 would otherwise be refused by PostgreSQL
+        # ("integer out of range") before the constraint could name the setting and its range
+        for vals in vals_list:
+            self._sync_queue_check_values({name: value for name, value in vals.items()
+                                           if isinstance(value, int) and not isinstance(value, bool)})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._sync_queue_check_values({name: value for name, value in vals.items()
+                                       if isinstance(value, int) and not isinstance(value, bool)})
+        return super().write(vals)
 
     @api.model
     def get_values(self):

@@ -41,6 +41,24 @@ class TestSettingsRange(QueueCase):
                 self.assertEqual(self.active_send_crons(), expected)
                 self.assertEqual(self.env["res.config.settings"].create({}).sync_send_workers, value)
 
+    def test_huge_values_get_the_range_message_not_a_database_error(self):
+        for key, (name, rng) in QUEUE_PARAMS.items():
+            label = self.env["res.config.settings"]._fields[name].string
+            stored = self.params.get_param(key)
+            self.assertIsNotNone(rng.high, f"{name} has an upper bound")
+            for value in (1000000, 2147483648, 10 ** 12):
+                with (self.subTest(setting=name, value=value), self.assertRaises(ValidationError) as caught,
+                          self.env.cr.savepoint()):
+                    self.env["res.config.settings"].create({name: value}).execute()
+                self.assertEqual(str(caught.exception),
+                                 f"{label} must be between {rng.low} and {rng.high}; you entered {value}.")
+                self.assertEqual(self.params.get_param(key), stored, "nothing is stored")
+
+    def test_the_vacuum_runs_at_the_longest_keep(self):
+        self.env["res.config.settings"].create({"sync_vacuum_days": 36500, "sync_inbound_keep_days": 36500}).execute()
+        self.env["sync.message"]._cron_vacuum()
+        self.assertEqual(self.env["res.config.settings"]._sync_queue_param("sync_queue.vacuum_days"), 36500)
+
     def test_each_parameter_setting_is_refused_out_of_range_and_kept_at_its_bounds(self):
         for key, (name, rng) in QUEUE_PARAMS.items():
             label = self.env["res.config.settings"]._fields[name].string
@@ -77,7 +95,7 @@ class TestSettingsRange(QueueCase):
         # the screen opens and shows what is stored
         form = Form(self.env["res.config.settings"])
         self.assertEqual(form.sync_vacuum_days, -1)
-        with self.assertRaisesRegex(ValidationError, r"Keep Finished Messages \(days\) must be at least 1; "
+        with self.assertRaisesRegex(ValidationError, r"Keep Finished Messages \(days\) must be between 1 and 36500; "
                                                      r"you entered -1\."), self.env.cr.savepoint():
             form.save()
         self.assertEqual(self.params.get_param("sync_queue.vacuum_days"), "-1")
@@ -90,7 +108,7 @@ class TestSettingsRange(QueueCase):
         self.params.set_param("sync_queue.vacuum_days", "-1")
         with self.assertLogs(LOGGER, logging.WARNING) as logs:
             self.assertEqual(settings._sync_queue_param("sync_queue.vacuum_days"), 30)
-        self.assertIn("sync_queue.vacuum_days is '-1', out of range (valid: 1..): using 30", logs.output[0])
+        self.assertIn("sync_queue.vacuum_days is '-1', out of range (valid: 1..36500): using 30", logs.output[0])
         with self.assertNoLogs(LOGGER, logging.WARNING):
             self.assertEqual(settings._sync_queue_param("sync_queue.vacuum_days"), 30)
         self.params.set_param("sync_queue.send_time_budget", "lots")
