@@ -64,13 +64,9 @@ class SyncSystem(models.Model):
             system.dashboard_inbound_retry_count = inbound.get((system.id, "retry"), 0)
 
     def _dashboard_alert_minutes(self):
-        """The settings' alert threshold of the oldest message to send; a value that is no number (set by hand
-        in the system parameters) is the default, never an error on the Dashboard."""
-        value = self.env["ir.config_parameter"].sudo().get_param("sync_queue.alert_pending_minutes", "60")
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return 60.0
+        """The settings' alert threshold of the oldest message to send, read as the managers' alert reads it
+        (a value out of range or no number, set by hand in the system parameters, is the default)."""
+        return self.env["res.config.settings"].sudo()._sync_queue_param("sync_queue.alert_pending_minutes")
 
     def _dashboard_age_label(self, seconds):
         parts = dashboard.age_parts(seconds)

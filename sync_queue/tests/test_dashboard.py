@@ -81,6 +81,21 @@ class TestDashboard(QueueCase):
         self.assertEqual(self.system.dashboard_oldest_pending, "1 h")
         self.assertTrue(self.system.dashboard_pending_late)
 
+    def test_a_threshold_out_of_range_is_the_default_as_for_the_managers_alert(self):
+        self.age(self.message(self.system, "pending"), timedelta(minutes=61))
+        settings = self.env["res.config.settings"]
+        for raw in ("-3", "0", "nan", "inf", "2.5", "99999999999"):
+            with self.subTest(raw=raw):
+                self.env["ir.config_parameter"].sudo().set_param("sync_queue.alert_pending_minutes", raw)
+                self.system.invalidate_recordset()
+                self.assertEqual(self.system._dashboard_alert_minutes(),
+                                 settings._sync_queue_param("sync_queue.alert_pending_minutes"))
+                self.assertEqual(self.system._dashboard_alert_minutes(), 60)
+                self.assertTrue(self.system.dashboard_pending_late, "61 minutes is late against the default 60")
+        self.env["ir.config_parameter"].sudo().set_param("sync_queue.alert_pending_minutes", "120")
+        self.system.invalidate_recordset()
+        self.assertFalse(self.system.with_user(self.sync_user).dashboard_pending_late)
+
     def test_a_system_without_messages_reads_zero_and_no_age(self):
         card = self.system_b
         self.assertEqual(card.dashboard_failed_count, 0)
