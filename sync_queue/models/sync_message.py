@@ -322,10 +322,20 @@ class SyncMessage(models.Model):
         """Give up messages that are not done nor being sent; returns a notification counting them."""
         messages = self._check_queue_rights()
         outcomes = {m: actions_lib.cancel_outcome(m.state) for m in messages}
-        messages.filtered(lambda m: outcomes[m] == actions_lib.ACTED).write(
-            {"state": "cancelled", "last_error": _("Cancelled by %(user)s.", user=self.env.user.name)}
-        )
+        messages.filtered(lambda m: outcomes[m] == actions_lib.ACTED)._cancel_by_user(
+            _("Cancelled by %(user)s.", user=self.env.user.name))
         return self._action_report("cancel", list(outcomes.values()))
+
+    def _cancel_by_user(self, note):
+        """Cancel these messages for a user's action, ``note`` saying who: the note is information kept in the
+        form, not an error: no failure kind (the content-failure filter) and no Error column nor group."""
+        if not self:
+            return
+        self.write({"state": "cancelled", "last_error": note, "failure_kind": False})
+        # a second UPDATE: the trigger of last_error set error_summary from the note in the first
+        self.flush_recordset(["last_error", "error_summary"])
+        self.env.cr.execute(SQL("UPDATE sync_message SET error_summary = NULL WHERE id = ANY(%s)", self.ids))
+        self.invalidate_recordset(["error_summary"])
 
     def action_requeue(self):
         """Queue a new message to the same system, built from the record as it is now (after a mapping fix;
@@ -369,8 +379,8 @@ class SyncMessage(models.Model):
                     outcomes[message] = actions_lib.requeue_skip(
                         operation, message.res_id in existing.ids, message.res_id in matching.ids, receives)
         # what _queue_records superseded (a failed message of the record) reads "Requeued" too: the user did it
-        replaced.filtered(lambda m: m.state not in ("done", "sending")).write(
-            {"state": "cancelled", "last_error": _("Requeued by %(user)s.", user=self.env.user.name)})
+        replaced.filtered(lambda m: m.state not in ("done", "sending"))._cancel_by_user(
+            _("Requeued by %(user)s.", user=self.env.user.name))
         if unsent or replaced:
             self._trigger_send()
         skipped = messages.filtered(lambda m: outcomes[m] != actions_lib.ACTED)

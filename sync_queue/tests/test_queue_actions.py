@@ -159,6 +159,32 @@ class TestQueueActions(QueueCase):
         self.assertEqual(message.replaced_by_id, fresh)
         self.assertEqual(len(self.messages(res_id=self.partner.id, state="pending")), 1)
 
+    def test_requeued_and_cancelled_are_no_content_failures_nor_errors(self):
+        search = etree.fromstring(self.env["sync.message"].get_view(view_type="search")["arch"])
+        domain = safe_eval(search.xpath("//filter[@name='filter_content']")[0].get("domain"))
+        requeued = self._failed("permanent")
+        self.assertEqual((requeued.failure_kind, bool(requeued.error_summary)), ("refused", True))
+        self.assertIn(requeued, self.env["sync.message"].search(domain))
+        self.system.test_outcome = "acknowledged"
+        requeued.with_user(self.sync_user).action_requeue()
+        other = self.env["res.partner"].create({"name": "Cancelled one"})
+        self.system.test_outcome = "permanent"
+        cancelled = self._queued(other)
+        self.send()
+        self.assertEqual((cancelled.state, cancelled.failure_kind), ("failed", "refused"))
+        cancelled.with_user(self.sync_user).action_cancel()
+        self.env.invalidate_all()
+        for message, note in ((requeued, "Requeued by Ann Queue."), (cancelled, "Cancelled by Ann Queue.")):
+            with self.subTest(note=note):
+                self.assertEqual((message.state, message.failure_kind, message.error_summary, message.last_error),
+                                 ("cancelled", False, False, note), "the note stays in the form as information")
+        found = self.env["sync.message"].search(domain)
+        self.assertNotIn(requeued, found)
+        self.assertNotIn(cancelled, found)
+        groups = self.env["sync.message"].read_group([("id", "in", (requeued | cancelled).ids)],
+                                                     ["error_summary"], ["error_summary"])
+        self.assertEqual([group["error_summary"] for group in groups], [False])
+
     # ------------------------------------------------------------------
     # Bulk actions report what they did
     # ------------------------------------------------------------------
