@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.sync_transport_rpc.lib.client import RpcError
 
 from .common import RpcCase
 
@@ -157,7 +158,8 @@ class TestRemoteFieldsGarbage(RpcCase):
     def test_garbage_answers_are_reasons(self):
         data_type = _data_type(self.env, "Garbage", self.system, [("name", "name")])
         expected = {
-            "list": "not a JSON-RPC answer", "error_str": "answered an error: boom", "error_data_str": "boom",
+            "list": "not a JSON-RPC answer", "error_str": "answered an error: boom",
+            "error_data_str": "answered an error: {'data': 'boom'}",
             "redirect": "redirects without end", "gzip_garbage": "cannot be decoded",
         }
         for scenario, reason in expected.items():
@@ -170,3 +172,12 @@ class TestRemoteFieldsGarbage(RpcCase):
                 self.assertIn("could not check: ", notification["message"])
                 self.assertIn(reason, notification["message"])
                 self.assertNotIn("s3cret", notification["message"])
+
+    def test_garbage_is_transient_for_the_send_path(self):
+        client = self.system._rpc_client()
+        for scenario in ("list", "error_str", "error_data_str", "redirect", "gzip_garbage"):
+            with self.subTest(scenario=scenario):
+                self.server.scenario = scenario
+                with self.assertRaises(RpcError) as caught:
+                    client.call("object", "execute_kw", "x", 2, "k", "res.partner", "read", [[1]], {})
+                self.assertEqual(caught.exception.kind, "transient", str(caught.exception))
