@@ -19,6 +19,9 @@ Failures are :class:`RpcError` with a ``kind``:
 
 import itertools
 import json
+import socket
+import threading
+import time
 import xmlrpc.client
 
 import requests
@@ -41,6 +44,20 @@ TRANSIENT_MARKERS = (
     "serializationfailure",
     "too many connections",
 )
+
+
+def _socket_of(response):
+    """The socket a streamed ``requests`` response reads from, or None where urllib3 hides it."""
+    sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
+    if sock is None:
+        # http.client hands the socket to the response when the server closes the connection after it
+        reader = getattr(getattr(response.raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+class _DeadlineExceeded(Exception):
+    """The answer did not arrive in full within the client's timeout."""
 
 
 class RpcError(Exception):
@@ -107,10 +124,13 @@ class OdooRpcClient:
         all_headers = dict(headers or {})
         if content_type:
             all_headers["Content-Type"] = content_type
+        deadline = time.monotonic() + self.timeout
         try:
             response = self.session.request(method, self.base_url + path, data=data, headers=all_headers,
-                                            timeout=self.timeout, verify=self.verify_tls)
-            content = response.content
+                                            timeout=self.timeout, verify=self.verify_tls, stream=True)
+            content = self._read_body(response, deadline)
+        except _DeadlineExceeded:
+            raise RpcError("transient", f"{self.base_url} did not answer within {self.timeout:g} s") from None
         except requests.exceptions.SSLError as exc:
             raise RpcError("permanent", f"TLS check of {self.base_url} failed: {exc}") from None
         except requests.exceptions.Timeout:
@@ -136,6 +156,42 @@ class OdooRpcClient:
             raise RpcError("permanent", f"{self.base_url}{path} answered HTTP {response.status_code}")
         return content
 
+    @staticmethod
+    def _read_body(response, deadline):
+        """The whole body of ``response``, read before ``deadline``: the timeout is for the whole answer.
+
+        ``requests``' timeout bounds each read only, so a remote trickling its
+        answer a byte at a time would hold a scheduler's slot for ever: a
+        watchdog shuts the connection's socket down at the deadline, which ends
+        the blocked read."""
+        fired = []
+        sock = _socket_of(response)
+
+        def _abort():
+            fired.append(True)
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), _abort) if sock is not None else None
+        if watchdog is not None:
+            watchdog.daemon = True
+            watchdog.start()
+        try:
+            content = response.content
+        except requests.exceptions.RequestException:
+            if fired or time.monotonic() > deadline:
+                raise _DeadlineExceeded from None
+            raise
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+            response.close()
+        if fired or time.monotonic() > deadline:
+            raise _DeadlineExceeded
+        return content
+
     def call(self, service, method, *args):
         """Call ``service.method(*args)`` on the remote server."""
         if self.kind == "jsonrpc":
@@ -154,12 +210,13 @@ class OdooRpcClient:
             raise RpcError("transient", f"{self.base_url}/jsonrpc answered JSON that is not a JSON-RPC answer")
         error = body.get("error")
         if error:
-            if not isinstance(error, dict):
-                raise RpcError(classify_remote_error("", str(error)),
-                               f"{self.base_url}/jsonrpc answered an error: {str(error)[:200]}", remote=str(error))
-            data = error.get("data") if isinstance(error.get("data"), dict) else {}
-            name = str(data.get("name") or "")
-            message = str(data.get("message") or error.get("message") or error.get("data") or "")
+            if not isinstance(error, dict) or not isinstance(error.get("data") or {}, dict):
+                # not the error an Odoo server sends (a proxy, another server): nothing says a retry cannot
+                # help, so transient, as the other answers that are no JSON-RPC answer
+                raise RpcError("transient", f"{self.base_url}/jsonrpc answered an error: {str(error)[:200]}",
+                               remote=str(error))
+            data = error.get("data") or {}
+            name, message = str(data.get("name") or ""), str(data.get("message") or error.get("message") or "")
             raise RpcError(classify_remote_error(name, message), f"{name}: {message}".strip(": "), remote=message)
         return body.get("result")
 

@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -50,3 +51,51 @@ def test_the_protocols_refusals_keep_their_meaning(remote):
     assert caught.value.kind == "auth"
     Remote.status, Remote.body = 200, json.dumps([{"message_id": "e1", "status": "done"}]).encode()
     assert remote.post_envelopes("src", "token", [{"id": "e1"}]) == [{"message_id": "e1", "status": "done"}]
+
+
+class Trickle(BaseHTTPRequestHandler):
+    """Answers a valid JSON-RPC result, one byte every 15 ms (about 1.5 s in all): each read is quick, the whole answer is not."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": 2}).encode() + b" " * 60
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.015)
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize("protocol_version", ["HTTP/1.0", "HTTP/1.1"])
+def test_the_timeout_bounds_the_whole_answer(protocol_version):
+    # a remote trickling its answer must not hold a scheduler past the system's timeout (1 s here)
+    handler = type("TrickleVersion", (Trickle,), {"protocol_version": protocol_version})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        slow = client.OdooRpcClient("jsonrpc", "127.0.0.1", server.server_address[1], "db", "u", "p", timeout=1)
+        started = time.monotonic()
+        with pytest.raises(client.RpcError) as caught:
+            slow.call("common", "version")
+        elapsed = time.monotonic() - started
+        assert caught.value.kind == "transient"
+        assert "did not answer within 1 s" in str(caught.value)
+        assert elapsed < 2.5, elapsed
+        # the same answer arrives in full when the timeout allows it, on a fresh and on a reused connection
+        patient = client.OdooRpcClient("jsonrpc", "127.0.0.1", server.server_address[1], "db", "u", "p", timeout=30)
+        assert patient.call("common", "version") == 2
+        assert patient.call("common", "version") == 2
+    finally:
+        server.shutdown()
+        server.server_close()
