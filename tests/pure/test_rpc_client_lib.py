@@ -54,7 +54,7 @@ def test_the_protocols_refusals_keep_their_meaning(remote):
 
 
 class Trickle(BaseHTTPRequestHandler):
-    """Answers a valid JSON-RPC result, one byte every 15 ms (about 1.5 s in all): each read is quick, the whole answer is not."""
+    """A valid JSON-RPC result, one byte every 15 ms (1.5 s in all): each read is quick, the whole answer is not."""
 
     protocol_version = "HTTP/1.1"
 
