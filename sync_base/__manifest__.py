@@ -1,7 +1,7 @@
 {
     "name": "Synchronization Base",
     "summary": "Remote systems, the transport interface, external references and the message envelope",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Technical",
     "website": "https://github.com/sync-suite/sync-suite",
     "author": "Sync Suite contributors",

@@ -1,7 +1,7 @@
 {
     "name": "Synchronization Mappings",
     "summary": "Map Odoo models to JSON schemas: libraries, schemas, data types and the serialize/upsert engine",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Technical",
     "website": "https://github.com/sync-suite/sync-suite",
     "author": "Sync Suite contributors",

@@ -1,7 +1,7 @@
 {
     "name": "Synchronization Queue",
     "summary": "Transactional capture, the send and response queues, the schedulers and the inbound endpoints",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Technical",
     "website": "https://github.com/sync-suite/sync-suite",
     "author": "Sync Suite contributors",

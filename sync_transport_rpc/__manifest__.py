@@ -1,7 +1,7 @@
 {
     "name": "Synchronization Transport: Odoo RPC",
     "summary": "Synchronize with another Odoo over XML-RPC or JSON-RPC, push and pull",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Technical",
     "website": "https://github.com/sync-suite/sync-suite",
     "author": "Sync Suite contributors",

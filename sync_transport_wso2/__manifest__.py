@@ -1,7 +1,7 @@
 {
     "name": "Synchronization Transport: WSO2",
     "summary": "Send messages through a WSO2 integration broker over HTTP",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Technical",
     "website": "https://github.com/sync-suite/sync-suite",
     "author": "Sync Suite contributors",

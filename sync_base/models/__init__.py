@@ -5,3 +5,5 @@ from . import sync_system_guard
 from . import sync_inbound_token
 from . import sync_binding
 from . import res_config_settings
+from . import ir_actions_server
+from . import res_groups

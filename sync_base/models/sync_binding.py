@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+from .. import compat
+
 
 class SyncBinding(models.Model):
     """A local record's counterpart on a remote system.
@@ -23,7 +25,7 @@ class SyncBinding(models.Model):
     remote_ref = fields.Char(string="Remote Reference", required=True)
     last_sync_at = fields.Datetime(string="Last Synchronized", default=fields.Datetime.now)
 
-    _sql_constraints = [
+    compat.declare_constraints(locals(), [
         (
             "local_unique",
             "unique(system_id, model, res_id)",
@@ -34,7 +36,7 @@ class SyncBinding(models.Model):
             "unique(system_id, remote_model, remote_ref)",
             "A remote record is bound to at most one local record per system.",
         ),
-    ]
+    ])
 
     @api.depends("model", "res_id", "remote_model", "remote_ref")
     def _compute_display_name(self):

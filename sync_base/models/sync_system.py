@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.base.models.res_partner import _lang_get
 
+from .. import compat
 from ..lib import tokens as token_lib
 from ..lib.ranges import Range
 from ..lib.results import check_results
@@ -122,11 +123,11 @@ class SyncSystem(models.Model):
     binding_count = fields.Integer(compute="_compute_binding_count")
     note = fields.Html()
 
-    _sql_constraints = [
+    compat.declare_constraints(locals(), [
         ("code_unique", "unique(code)", "The code of a system must be unique."),
         # the ranges of the numeric fields are python constraints (SYSTEM_RANGES), whose messages say the value
         # and the range: a failing SQL check would refuse a new system before them, with a vaguer message
-    ]
+    ])
 
     def _compute_binding_count(self):
         counts = dict(

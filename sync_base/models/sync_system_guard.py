@@ -1,6 +1,8 @@
 from odoo import _, api, models
 from odoo.exceptions import AccessError
 
+from .. import compat
+
 # groups whose members may give a system any inbound user and any company: they hold every right already
 FULL_POWER_GROUP = "base.group_system"
 # an inbound user in these groups would apply documents with powers over users, rights and settings
@@ -79,7 +81,7 @@ class SyncSystem(models.Model):
         if set(inbound.company_ids.ids) - companies:
             return _("System %(system)s: the inbound user %(user)s works in companies you do not; choose a user "
                      "of your own companies.", system=self.code, user=inbound.login)
-        if set(inbound.groups_id.ids) - set(user.groups_id.ids):
+        if set(compat.all_groups(inbound).ids) - set(compat.all_groups(user).ids):
             return _("System %(system)s: the inbound user %(user)s has groups you do not have; whoever holds a "
                      "token of the system acts as that user, so choose a user with no more rights than yours.",
                      system=self.code, user=inbound.login)

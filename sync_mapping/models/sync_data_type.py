@@ -6,6 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
 from odoo.tools.safe_eval import safe_eval
 
+from odoo.addons.sync_base import compat
 from odoo.addons.sync_base.lib.codec import SUPPORTED_TYPES, decode_value, encode_value
 
 from ..lib import schema_gen
@@ -105,10 +106,10 @@ class SyncDataType(models.Model):
     )
     line_count = fields.Integer(compute="_compute_line_count")
 
-    _sql_constraints = [
+    compat.declare_constraints(locals(), [
         ("name_library_unique", "unique(library_id, name)", "The name of a data type must be unique in its library."),
         ("interval_positive", "check(interval_minutes > 0)", "The interval must be at least one minute."),
-    ]
+    ])
 
     @api.depends("library_id.slug", "schema_id.slug")
     def _compute_message_type(self):

@@ -9,6 +9,7 @@ from odoo.tools import split_every
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import safe_eval
 
+from odoo.addons.sync_base import compat
 from odoo.addons.sync_base.lib.codec import CodecError, encode_value
 from odoo.addons.sync_base.lib.envelope import BINDING_REF
 
@@ -167,7 +168,7 @@ class SyncDataType(models.Model):
         if field.type in CACHE_SAFE_TYPES and field.store:
             # The batch was fetched at once: read the values from the cache
             # rather than through a descriptor call per record and field.
-            cached = records.env.cache.get_until_miss(records, field)
+            cached = compat.cached_values(records, field)
             if len(cached) == len(records):
                 return self._encode_cached(line, field, records, cached)
         values = []

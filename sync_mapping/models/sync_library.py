@@ -4,6 +4,8 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from odoo.addons.sync_base import compat
+
 SLUG_RE = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -32,7 +34,7 @@ class SyncLibrary(models.Model):
     schema_count = fields.Integer(compute="_compute_counts")
     data_type_count = fields.Integer(compute="_compute_counts")
 
-    _sql_constraints = [("slug_unique", "unique(slug)", "The slug of a library must be unique.")]
+    compat.declare_constraints(locals(), [("slug_unique", "unique(slug)", "The slug of a library must be unique.")])
 
     @api.depends("schema_ids", "data_type_ids")
     def _compute_counts(self):

@@ -5,6 +5,8 @@ import jsonschema
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from odoo.addons.sync_base import compat
+
 from ..lib.fastschema import DEFAULT_VALIDATOR, compile_validator, iter_errors
 from .sync_library import check_slug
 
@@ -55,9 +57,9 @@ class SyncSchema(models.Model):
     data_type_ids = fields.One2many("sync.data.type", "schema_id", string="Data Types")
     data_type_count = fields.Integer(compute="_compute_data_type_count")
 
-    _sql_constraints = [
+    compat.declare_constraints(locals(), [
         ("slug_library_unique", "unique(library_id, slug)", "The slug of a schema must be unique in its library."),
-    ]
+    ])
 
     @api.depends("data_type_ids")
     def _compute_data_type_count(self):

@@ -5,6 +5,8 @@ from collections import defaultdict
 from odoo import api, models
 from odoo.tools import SQL
 
+from odoo.addons.sync_base import compat
+
 _logger = logging.getLogger(__name__)
 
 SUITE_MODULE = "sync_queue"
@@ -184,7 +186,7 @@ class Base(models.AbstractModel):
         data_types = self.env["sync.data.type"]
         # Read the ormcache entry directly: calling the decorated method costs
         # its signature binding on every write() of every model.
-        entries, key, _stats = type(data_types)._capture_map.__cache__.lru(data_types)
+        entries, key = compat.ormcache_entry(data_types._capture_map)
         if not pool.ready:
             # the registry grows while modules load: one map per set of loaded models, in the same cache, so a
             # configuration change clears it too
@@ -197,7 +199,7 @@ class Base(models.AbstractModel):
             # a module loaded after the suite may change its configuration models (a column not created yet):
             # never break an install
             with self.env.cr.savepoint(flush=False):
-                result = type(data_types)._capture_map.__cache__.method(data_types)
+                result = compat.ormcache_compute(data_types._capture_map)
         except Exception:  # any error of a half-loaded registry: its changes are captured at the end instead
             _logger.info("The capture map cannot be read while this module loads: its changes are captured at the "
                          "end of the loading", exc_info=True)

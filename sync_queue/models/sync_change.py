@@ -4,6 +4,8 @@ import logging
 from odoo import fields, models
 from odoo.tools import SQL, split_every
 
+from odoo.addons.sync_base import compat
+
 _logger = logging.getLogger(__name__)
 
 WAKE_KEY = "sync_queue.wake"
@@ -95,7 +97,7 @@ class SyncChange(models.Model):
         if missed or capture_map is None:
             # read it now that every module is loaded and every column exists
             data_types = self.env["sync.data.type"]
-            capture_map = type(data_types)._capture_map.__cache__.method(data_types)
+            capture_map = compat.ormcache_compute(data_types._capture_map)
         if not capture_map:
             return
         cr = self.env.cr

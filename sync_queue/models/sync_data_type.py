@@ -4,6 +4,7 @@ import datetime
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, ValidationError
 
+from odoo.addons.sync_base import compat
 from odoo.addons.sync_mapping.lib.template import TemplateError, paths
 
 from ..lib import states
@@ -355,7 +356,7 @@ class SyncDataType(models.Model):
         for model_id in wanted - have:
             Actions.create({
                 "name": SYNC_NOW_NAME, "model_id": model_id, "binding_model_id": model_id, "state": "code",
-                "code": SYNC_NOW_CODE, "groups_id": [(6, 0, group.ids)], "binding_view_types": "list,form",
+                "code": SYNC_NOW_CODE, compat.GROUP_IDS: [(6, 0, group.ids)], "binding_view_types": "list,form",
             })
 
     @api.model_create_multi

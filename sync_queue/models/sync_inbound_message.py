@@ -8,6 +8,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.sync_base import compat
 from odoo.addons.sync_base.lib import envelope as envelope_lib
 from odoo.addons.sync_mapping.models.sync_data_type import SyncUnresolvedReference
 
@@ -75,9 +76,9 @@ class SyncInboundMessage(models.Model):
         help="The local record it was applied to, by its name when you may read it; else the record at the "
              "origin.")
 
-    _sql_constraints = [
+    compat.declare_constraints(locals(), [
         ("system_uuid_unique", "unique(system_id, message_uuid)", "A system sends each message ID once."),
-    ]
+    ])
 
     @api.depends("envelope")
     def _compute_envelope_pretty(self):

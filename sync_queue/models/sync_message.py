@@ -6,6 +6,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from odoo.addons.sync_base import compat
+
 from ..lib import actions as actions_lib
 from ..lib import states
 
@@ -88,7 +90,7 @@ class SyncMessage(models.Model):
     response_ids = fields.One2many("sync.response", "message_id", string="Responses", readonly=True)
     envelope_pretty = fields.Text(compute="_compute_envelope_pretty", string="Envelope (formatted)")
 
-    _sql_constraints = [("uuid_unique", "unique(uuid)", "The message ID must be unique.")]
+    compat.declare_constraints(locals(), [("uuid_unique", "unique(uuid)", "The message ID must be unique.")])
 
     def init(self):
         # error_summary of the rows the hot paths write in SQL, as actions_lib.error_summary computes it
@@ -203,7 +205,7 @@ class SyncMessage(models.Model):
                     "last_error": _("Its worker stopped while sending it, %(count)s times.", count=attempts),
                 })
         self.invalidate_model()
-        self.env["ir.cron"]._notify_progress(done=overdue + len(recovered), remaining=0)
+        compat.cron_progress(self.env, overdue + len(recovered), 0)
 
     @api.model
     def _cron_vacuum(self):
@@ -217,7 +219,7 @@ class SyncMessage(models.Model):
         self.env["sync.response"].search([("received_at", "<", limit_date), ("message_id", "=", False)]).unlink()
         inbound = self.env["sync.inbound.message"]._vacuum()
         more = count >= 10000 or inbound >= 10000
-        self.env["ir.cron"]._notify_progress(done=count + inbound, remaining=1 if more else 0)
+        compat.cron_progress(self.env, count + inbound, 1 if more else 0)
 
     # ------------------------------------------------------------------
     # User actions

@@ -9,6 +9,8 @@ import psycopg2
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.sync_base import compat
+
 from ..lib import decisions, states
 from .sync_message import UNSENT, unsent
 
@@ -278,7 +280,7 @@ class SyncMessageQueue(models.Model):
             self._trigger_send()
         cr.execute(SQL("SELECT count(*) FROM sync_change"))
         remaining = cr.fetchone()[0]
-        self.env["ir.cron"]._notify_progress(done=len(rows), remaining=remaining)
+        compat.cron_progress(self.env, len(rows), remaining)
 
     def _process_changes(self, rows):
         """Queue the messages of captured change ``rows``; return how many messages were queued."""

@@ -11,6 +11,7 @@ import psycopg2.errors
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.sync_base import compat
 from odoo.addons.sync_base.lib.results import ACCEPTED, ACKNOWLEDGED, PERMANENT, TransportResult
 
 from ..lib.backoff import next_attempt
@@ -127,7 +128,7 @@ class SyncMessageSend(models.Model):
             # interval, in a run of its own (reporting the work as remaining would have Odoo run it again in
             # the same worker, past the worker's time limit)
             self.env["ir.cron"].sudo().browse(self.env.context["cron_id"])._trigger()
-        self.env["ir.cron"]._notify_progress(done=sent, remaining=0)
+        compat.cron_progress(self.env, sent, 0)
         return sent
 
     def _send_system(self, system, settings, deadline):

@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.sync_base import compat
 from odoo.addons.sync_base.lib.codec import CodecError, encode_value
 from odoo.addons.sync_base.lib.envelope import BINDING_REF
 from odoo.addons.sync_queue.models.base import Origins
@@ -67,10 +68,10 @@ class SyncRpcWatermark(models.Model):
         help="Set by 'Apply the Deletions': the next sweep applies the deletions it finds, however many.",
     )
 
-    _sql_constraints = [
+    compat.declare_constraints(locals(), [
         ("system_data_type_unique", "unique(system_id, data_type_id)",
          "A data type is pulled once from a system."),
-    ]
+    ])
 
     @api.depends("data_type_id.remote_model", "data_type_id.model_name")
     def _compute_remote_model(self):
@@ -127,7 +128,7 @@ class SyncRpcWatermark(models.Model):
             behind += 0 if watermark.caught_up else 1
         # pages, not records changed: a page of records already here is progress too, and Odoo only runs the
         # cron again at once after a run that reports some
-        self.env["ir.cron"]._notify_progress(done=pages, remaining=behind)
+        compat.cron_progress(self.env, pages, behind)
         return applied
 
     def action_pull(self):

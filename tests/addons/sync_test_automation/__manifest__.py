@@ -1,7 +1,7 @@
 {
     "name": "Synchronization Test: Automation Rules",
     "summary": "Tests that saving an automation rule leaves the suite's capture working",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Hidden",
     "website": "https://github.com/sync-suite/sync-suite",
     "author": "Sync Suite contributors",

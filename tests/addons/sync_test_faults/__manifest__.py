@@ -2,7 +2,7 @@
     "name": "Synchronization Test: Faults",
     "summary": "Kills the sending server at precise points of a batch, and slows the receiving endpoint, for the "
     "fault tests of the synchronization suite",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Hidden",
     "website": "https://github.com/sync-suite/sync-suite",
     "author": "Sync Suite contributors",

@@ -1,7 +1,7 @@
 {
     "name": "Synchronization Test Transport",
     "summary": "A transport that exists only for the tests of the synchronization suite",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Hidden",
     "website": "https://github.com/sync-suite/sync-suite",
     "author": "Sync Suite contributors",

@@ -1,7 +1,7 @@
 {
     "name": "Synchronization Webhook Transport (example)",
     "summary": "The worked example of sync_base's transport guide: each envelope POSTed to a URL",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Hidden",
     "website": "https://github.com/sync-suite/sync-suite",
     "author": "Sync Suite contributors",
