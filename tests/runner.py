@@ -6,8 +6,11 @@ Tiers:
 * ``pure``: pytest on ``tests/pure`` (no Odoo);
 * ``odoo``: each addon installed into a throwaway database on a PostgreSQL
   cluster of the run's own, its install log checked for WARNING and ERROR,
-  then its Odoo tests run; then all five installed together;
-* ``e2e``: pytest on ``tests/e2e``, real Odoo server processes.
+  then its Odoo tests run; then all five installed together; on every Odoo
+  series found (18.0, 19.0: see tests/harness/odoo_env.py);
+* ``e2e``: pytest on ``tests/e2e``, real Odoo server processes, on the first
+  series found; on the others, the tests marked ``every_series`` (the demo);
+  the cross-version tests run when two series are found.
 
 Without Odoo the ``odoo`` and ``e2e`` tiers print SKIPPED with the reason.
 The last line is ``N passed, N failed, N skipped``; the exit code is 0 only
@@ -30,7 +33,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness.odoo_env import ADDONS, TEST_ADDONS_PATH, OdooMissing, find_odoo
+from tests.harness.odoo_env import (
+    ADDONS,
+    SERIES_ENV,
+    TEST_ADDONS_PATH,
+    OdooMissing,
+    find_all_series,
+    find_series,
+    what_was_found,
+)
 from tests.harness.odoo_server import OdooInstance, log_problem_blocks, log_problems
 from tests.harness.pg import PgCluster, free_port
 
@@ -203,45 +214,72 @@ def run_odoo_tests(tally, instance, label, modules):
 
 
 def run_odoo_tier(tally, cluster, selected_addons):
+    """The Odoo tier on the series of ``SYNC_TEST_SERIES``; labels and databases name the series."""
+    series = find_series()
+    tag = f"Odoo {series.name}"
     manifests, test_addons = suite_manifests()
-    banner("odoo: template database (base, mail)")
-    template = OdooInstance(cluster, TEMPLATE_DB)
-    if not cluster.db_exists(TEMPLATE_DB):
+    template_db = f"{TEMPLATE_DB}_{series.major}"
+    banner(f"odoo ({tag}): template database (base, mail)")
+    template = OdooInstance(cluster, template_db)
+    if not cluster.db_exists(template_db):
         t0 = time.monotonic()
         template.install(TEMPLATE_MODULES)
         print(f"template ready in {time.monotonic() - t0:.0f}s")
     for addon in selected_addons:
         dbname = f"sync_test_{addon}"
         extra = test_addons_for(addon, manifests, test_addons)
-        banner(f"odoo: {addon} (with {', '.join(extra) or 'no test addon'}) in database {dbname}")
-        cluster.copy_db(TEMPLATE_DB, dbname)
+        banner(f"odoo ({tag}): {addon} (with {', '.join(extra) or 'no test addon'}) in database {dbname}")
+        cluster.copy_db(template_db, dbname)
         instance = OdooInstance(cluster, dbname, data_dir=template.data_dir)
         t0 = time.monotonic()
         try:
             log = instance.install([addon, *extra])
         except Exception as exc:
             print(f"FAIL install of {addon}: {exc}")
-            tally.add(failed=1, failure=f"odoo: {addon} does not install")
+            tally.add(failed=1, failure=f"odoo ({tag}): {addon} does not install")
             continue
-        check_install_log(tally, f"install of {addon} alone ({time.monotonic() - t0:.0f}s)", log)
-        run_odoo_tests(tally, instance, addon, [addon])
+        check_install_log(tally, f"{tag}: install of {addon} alone ({time.monotonic() - t0:.0f}s)", log)
+        run_odoo_tests(tally, instance, f"{tag}: {addon}", [addon])
         cluster.drop_db(dbname)
     if len(selected_addons) > 1:
-        banner("odoo: all five addons together")
+        banner(f"odoo ({tag}): all five addons together")
         dbname = "sync_test_all"
-        cluster.copy_db(TEMPLATE_DB, dbname)
+        cluster.copy_db(template_db, dbname)
         instance = OdooInstance(cluster, dbname, data_dir=template.data_dir)
         try:
-            check_install_log(tally, "install of all five addons and the test addons",
+            check_install_log(tally, f"{tag}: install of all five addons and the test addons",
                               instance.install([*ADDONS, *test_addons]))
         except Exception as exc:
             print(f"FAIL: {exc}")
-            tally.add(failed=1, failure="odoo: the five addons do not install together")
+            tally.add(failed=1, failure=f"odoo ({tag}): the five addons do not install together")
         else:
             with_tests = [name for name in test_addons if (TEST_ADDONS_PATH / name / "tests").is_dir()]
             if with_tests:
-                run_odoo_tests(tally, instance, "test addons", with_tests)
+                run_odoo_tests(tally, instance, f"{tag}: test addons", with_tests)
         cluster.drop_db(dbname)
+
+
+def announce_series(every_series):
+    banner(f"Odoo: {what_was_found()}")
+    others = ", ".join(s.name for s in every_series[1:])
+    print(f"the odoo tier runs on {', '.join(s.name for s in every_series)}; the e2e tier in full on "
+          f"{every_series[0].name}" + (f", its every_series tests on {others}" if others else ""))
+    if len(find_all_series()) < 2:
+        print("!!! one Odoo series only: the cross-version tests will be SKIPPED (set ODOO19_PATH and "
+              "ODOO19_PYTHON to an Odoo 19.0 tree and its virtual environment to run them)")
+
+
+def run_e2e_tier(tally, cluster, every_series, args):
+    """The e2e tests in full on the first series; on the others those marked ``every_series``."""
+    for index, series in enumerate(every_series):
+        env = {
+            "SYNC_TEST_PGDATA": str(cluster.datadir),
+            "SYNC_TEST_PGPORT": str(cluster.port),
+            LONG_ENV: "1" if args.long else "",
+            SERIES_ENV: series.name,
+        }
+        selection = [] if index == 0 else ["-m", "every_series"]
+        run_pytest(tally, f"e2e (Odoo {series.name})", ["tests/e2e", *selection, *args.pytest_args], extra_env=env)
 
 
 # ----------------------------------------------------------------------
@@ -251,6 +289,8 @@ def main(argv=None):
     parser.add_argument("--tier", action="append", choices=TIERS, help="run only these tiers (repeatable)")
     parser.add_argument("--addon", action="append", choices=ADDONS, help="odoo tier: only these addons")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL cluster and its databases")
+    parser.add_argument("--series", action="append", choices=("18.0", "19.0"),
+                        help="odoo and e2e tiers: only these Odoo series (default: every series found)")
     parser.add_argument("pytest_args", nargs="*", help="extra arguments for the e2e pytest run (e.g. -k smoke)")
     args = parser.parse_args(argv)
     tiers = args.tier or list(TIERS)
@@ -264,9 +304,12 @@ def main(argv=None):
 
     odoo_reason = None
     try:
-        find_odoo()
+        find_series(args.series[0] if args.series else None)
     except OdooMissing as exc:
         odoo_reason = str(exc)
+    every_series = [s for s in find_all_series() if not args.series or s.name in args.series]
+    if not odoo_reason:
+        announce_series(every_series)
     cluster = None
     workdir = None
     try:
@@ -281,14 +324,11 @@ def main(argv=None):
             cluster = PgCluster(workdir / "pgdata").init().start()
             print(f"listening on 127.0.0.1:{cluster.port}")
             if "odoo" in tiers:
-                run_odoo_tier(tally, cluster, args.addon or list(ADDONS))
+                for series in every_series:
+                    os.environ[SERIES_ENV] = series.name
+                    run_odoo_tier(tally, cluster, args.addon or list(ADDONS))
             if "e2e" in tiers:
-                env = {
-                    "SYNC_TEST_PGDATA": str(cluster.datadir),
-                    "SYNC_TEST_PGPORT": str(cluster.port),
-                    LONG_ENV: "1" if args.long else "",
-                }
-                run_pytest(tally, "e2e", ["tests/e2e", *args.pytest_args], extra_env=env)
+                run_e2e_tier(tally, cluster, every_series, args)
     finally:
         if cluster and not args.keep:
             cluster.destroy()

@@ -11,14 +11,13 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import requests
 
-from .odoo_env import addons_path, find_odoo, odoo_command, odoo_environ
+from .odoo_env import addons_path, find_series, odoo_command, odoo_environ
 from .pg import free_port
 from .shell_runner import MARKER
 
@@ -57,7 +56,8 @@ class OdooInstance:
     def __init__(self, cluster, dbname, with_test_addons=True, data_dir=None):
         self.cluster = cluster
         self.dbname = dbname
-        self.root, self.extra_pythonpath = find_odoo()
+        self.series = find_series()
+        self.root, self.extra_pythonpath = self.series.root, self.series.extra_pythonpath
         self.addons_path = addons_path(self.root, with_tests=with_test_addons)
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="sync-odoo-data-")
 
@@ -72,7 +72,7 @@ class OdooInstance:
     def run(self, args, timeout=1800, stdin=None, check=True):
         """Run Odoo's command line on this database and return the completed process (text)."""
         proc = subprocess.run(
-            odoo_command([*self.base_args(), *args]),
+            odoo_command([*self.base_args(), *args], python=self.series.python),
             input=stdin,
             capture_output=True,
             text=True,
@@ -85,14 +85,28 @@ class OdooInstance:
         return proc
 
     def install(self, modules, extra=(), timeout=1800):
-        """Install ``modules``; return the log text."""
-        proc = self.run(["-i", ",".join(modules), "--stop-after-init", "--without-demo=all", *extra], timeout=timeout)
+        """Install ``modules``; return the log text.
+
+        Odoo exits 0 when it leaves a module out (an addon it finds
+        uninstallable, a version of another series): every module asked for
+        must be installed afterwards, or this fails saying which and how."""
+        proc = self.run(["-i", ",".join(modules), "--stop-after-init", *self.series.no_demo_args(), *extra],
+                        timeout=timeout)
+        names = ",".join(f"'{name}'" for name in modules)
+        rows = self.cluster.psql(f"SELECT name || '=' || state FROM ir_module_module WHERE name IN ({names})",
+                                 dbname=self.dbname)
+        states = dict(row.split("=", 1) for row in rows.splitlines() if row)
+        missing = [f"{name} ({states.get(name, 'not found on the addons path')})" for name in modules
+                   if states.get(name) != "installed"]
+        if missing:
+            raise OdooCommandError(f"Odoo {self.series.name} exited 0 but did not install: {', '.join(missing)}\n"
+                                   + "\n".join(log_problems(proc.stderr)[-20:]))
         return proc.stderr
 
     def shell(self, code, timeout=600):
         """Run ``code`` inside the database (committed on success) and return its ``result``."""
         proc = subprocess.run(
-            [sys.executable, str(SHELL_RUNNER), *self.base_args(), "--log-level=warn"],
+            [self.series.python, str(SHELL_RUNNER), *self.base_args(), "--log-level=warn"],
             input=code,
             capture_output=True,
             text=True,
@@ -148,7 +162,7 @@ class OdooServer:
             *self.extra_args,
         ]
         self.proc = subprocess.Popen(
-            odoo_command(args),
+            odoo_command(args, python=self.instance.series.python),
             env=odoo_environ(self.instance.extra_pythonpath),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
