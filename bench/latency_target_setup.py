@@ -6,13 +6,14 @@ token this returns; the data type applies them on arrival.
 """
 
 env = env  # noqa: F821, PLW0127 - bound by the shell runner
+GROUP_IDS = GROUP_IDS  # noqa: F821, PLW0127 - bound by the shell runner (its name differs by series)
 env["sync.system"].search([]).write({"paused": True})
 env["ir.config_parameter"].set_param("sync_base.own_code", "tgt")
 user = env["res.users"].create(
     {
         "name": "Broker connector",
         "login": "broker_connector",
-        "groups_id": [
+        GROUP_IDS: [
             (
                 6,
                 0,

@@ -236,7 +236,7 @@ def bench_latency(instance, samples=LATENCY_SAMPLES):
 REMOTE_USER = """
 user = env["res.users"].create({
     "name": "Sync remote", "login": "sync_remote",
-    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
+    GROUP_IDS: [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
 })
 result = env["res.users.apikeys"].with_user(user).sudo()._generate(None, "sync", False)
 """

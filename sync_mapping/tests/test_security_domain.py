@@ -5,6 +5,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import config, mute_logger
 
 from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.sync_base import compat
 
 # the three exploits of the outside review, as a Synchronization manager typed them
 EXPLOIT_ADMIN = "[('id', '!=', user.env.ref('base.group_system').write({'users': [(4, user.id)]}) and 0)]"
@@ -65,7 +66,7 @@ class TestSecurityDomain(HttpCase):
     def assertNotAdministrator(self):
         self.env.invalidate_all()
         for xmlid in ("base.group_system", "base.group_erp_manager"):
-            self.assertNotIn(self.env.ref(xmlid), self.manager.groups_id)
+            self.assertNotIn(self.env.ref(xmlid), compat.all_groups(self.manager))
             self.assertFalse(self.manager.has_group(xmlid))
 
     # ------------------------------------------------------------------

@@ -3,6 +3,8 @@ import copy
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
+from odoo.addons.sync_base import compat
+
 from ..models.sync_data_type import SyncMappingError, SyncUnresolvedReference
 from .common import MappingCase
 
@@ -123,7 +125,7 @@ class TestUpsert(MappingCase):
         [document] = self.contact_type._serialize(self.contact)
         document["name"] = "Created by portal"
         portal = self.env["res.users"].create(
-            {"name": "Portal", "login": "portal_map", "groups_id": [(6, 0, self.env.ref("base.group_portal").ids)]}
+            {"name": "Portal", "login": "portal_map", compat.GROUP_IDS: [(6, 0, self.env.ref("base.group_portal").ids)]}
         )
         with self.assertRaises(AccessError):
             self.contact_type.with_user(portal)._upsert([document])

@@ -7,6 +7,7 @@ import uuid
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.sync_base import compat
 from odoo.addons.sync_base.lib import envelope as envelope_lib
 
 
@@ -19,7 +20,9 @@ class TestInbound(HttpCase):
         cls.inbound_user = cls.env["res.users"].create({
             "name": "Shop connector", "login": "shop_connector",
             # the rights on the records it writes, and no Synchronization group: the suite reads its configuration
-            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id])],
+            compat.GROUP_IDS: [(6, 0, [
+                cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id,
+            ])],
         })
         System = cls.env["sync.system"]
         cls.shop = System.create({"name": "Shop", "code": "shop", "transport": "test", "batch_size": 3,

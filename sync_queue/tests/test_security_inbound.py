@@ -11,6 +11,7 @@ import json
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.sync_base import compat
 from odoo.addons.sync_base.lib import envelope as envelope_lib
 
 
@@ -25,7 +26,7 @@ class TestSecurityInbound(HttpCase):
         cls.inbound_user = cls.env["res.users"].create({
             "name": "Company A connector", "login": "sec_inbound_a",
             "company_id": cls.company_a.id, "company_ids": [(6, 0, cls.company_a.ids)],
-            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id,
+            compat.GROUP_IDS: [(6, 0, [cls.env.ref("base.group_user").id,
                                   cls.env.ref("base.group_partner_manager").id])],
         })
         cls.system = cls.env["sync.system"].create({

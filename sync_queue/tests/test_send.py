@@ -8,6 +8,7 @@ import psycopg2.errors
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.sync_base import compat
 from odoo.addons.sync_base.lib import envelope as envelope_lib
 from odoo.addons.sync_base.lib.results import TransportResult
 
@@ -358,7 +359,9 @@ class TestSend(QueueCase):
             self.assertIn(f'name="{name}"', arch)
         user = self.env["res.users"].create({
             "name": "Queue user", "login": "queue_user_bulk",
-            "groups_id": [(6, 0, [self.env.ref("base.group_user").id, self.env.ref("sync_base.group_sync_user").id])],
+            compat.GROUP_IDS: [(6, 0, [
+                self.env.ref("base.group_user").id, self.env.ref("sync_base.group_sync_user").id,
+            ])],
         })
         self.system.test_outcome = "permanent"
         second = self.env["res.partner"].create({"name": "Second", "email": "s@example.com"})

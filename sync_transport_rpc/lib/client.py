@@ -17,6 +17,7 @@ Failures are :class:`RpcError` with a ``kind``:
     same call cannot help.
 """
 
+import contextlib
 import itertools
 import json
 import socket
@@ -169,10 +170,9 @@ class OdooRpcClient:
 
         def _abort():
             fired.append(True)
-            try:
+            # the answer may have ended and the socket closed just now: nothing left to stop
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
         watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), _abort) if sock is not None else None
         if watchdog is not None:

@@ -1,5 +1,7 @@
 from odoo.tests import TransactionCase
 
+from odoo.addons.sync_base import compat
+
 
 class RpcCase(TransactionCase):
     """A system of transport ``rpc`` pointing at a closed port, and a synchronization user."""
@@ -12,7 +14,7 @@ class RpcCase(TransactionCase):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.user = cls.env["res.users"].create({
             "name": "Sync user", "login": f"sync_user_{cls.system_code}",
-            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id,
+            compat.GROUP_IDS: [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id,
                                   cls.env.ref("sync_base.group_sync_user").id])],
         })
         cls.system = cls.env["sync.system"].create({

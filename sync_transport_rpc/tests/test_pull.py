@@ -1,6 +1,7 @@
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.sync_base import compat
 from odoo.addons.sync_queue.models.base import Origins
 
 from .common import RpcCase
@@ -108,7 +109,9 @@ class TestSweepGuard(HttpCase):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         user = cls.env["res.users"].create({
             "name": "Sweep user", "login": "sweep_user", "password": "sweep_user_password",
-            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id])],
+            compat.GROUP_IDS: [(6, 0, [
+                cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id,
+            ])],
         })
         cls.system = cls.env["sync.system"].create({
             "name": "Itself", "code": "itself", "transport": "rpc", "rpc_protocol": "jsonrpc", "rpc_mode": "plain",

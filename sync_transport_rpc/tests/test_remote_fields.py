@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.sync_base import compat
 from odoo.addons.sync_transport_rpc.lib.client import RpcError
 
 from .common import RpcCase
@@ -80,7 +81,9 @@ class TestRemoteFieldsReachable(HttpCase):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.env["res.users"].create({
             "name": "Fields user", "login": "fields_user", "password": "fields_user_password",
-            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id])],
+            compat.GROUP_IDS: [(6, 0, [
+                cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id,
+            ])],
         })
         cls.system = cls.env["sync.system"].create({
             "name": "Itself", "code": "fields_itself", "transport": "rpc", "rpc_protocol": "jsonrpc",

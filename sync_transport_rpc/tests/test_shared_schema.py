@@ -2,6 +2,8 @@
 
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.sync_base import compat
+
 
 @tagged("post_install", "-at_install")
 class TestSharedSchemaPlain(HttpCase):
@@ -12,7 +14,9 @@ class TestSharedSchemaPlain(HttpCase):
         cls.env["ir.config_parameter"].sudo().set_param("sync_base.own_code", "shared_src")
         cls.env["res.users"].create({
             "name": "Shared schema user", "login": "shared_schema_user", "password": "shared_schema_password",
-            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id])],
+            compat.GROUP_IDS: [(6, 0, [
+                cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id,
+            ])],
         })
         cls.system = cls.env["sync.system"].create({
             "name": "Itself", "code": "shared_itself", "transport": "rpc", "rpc_protocol": "jsonrpc",

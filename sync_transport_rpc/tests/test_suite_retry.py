@@ -3,6 +3,8 @@
 from odoo.tests import HttpCase, tagged
 from odoo.tools import SQL
 
+from odoo.addons.sync_base import compat
+
 
 @tagged("post_install", "-at_install")
 class TestSuiteReferenceNotHereYet(HttpCase):
@@ -14,7 +16,9 @@ class TestSuiteReferenceNotHereYet(HttpCase):
         receiver_user = cls.env["res.users"].create({
             "name": "Suite receiver", "login": "suite_receiver",
             # the rights on the records it writes, and no Synchronization group: the suite reads its configuration
-            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id])],
+            compat.GROUP_IDS: [(6, 0, [
+                cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id,
+            ])],
         })
         System = cls.env["sync.system"]
         # the receiving side: this database's own code, as the remote suite knows it

@@ -1,6 +1,7 @@
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.sync_base import compat
 from odoo.addons.sync_transport_rpc.models.sync_system import _POOL
 
 from ..lib import plain
@@ -94,7 +95,9 @@ class TestPlainAgainstItself(HttpCase):
         super().setUpClass()
         cls.env["res.users"].create({
             "name": "Plain user", "login": "plain_user", "password": "plain_user_password",
-            "groups_id": [(6, 0, [cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id])],
+            compat.GROUP_IDS: [(6, 0, [
+                cls.env.ref("base.group_user").id, cls.env.ref("base.group_partner_manager").id,
+            ])],
         })
         cls.system = cls.env["sync.system"].create({
             "name": "Itself", "code": "plain_itself", "transport": "rpc", "rpc_protocol": "jsonrpc",

@@ -6,6 +6,8 @@ import requests
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from odoo.addons.sync_base import compat
+
 from .common import BrokerCase, make_certificates, start_broker
 
 
@@ -107,7 +109,9 @@ class TestBroker(BrokerCase):
         self.system.write({"wso2_auth": "basic", "wso2_username": "u", "wso2_password": "p4ss"})
         user = self.env["res.users"].create({
             "name": "Sync user", "login": "sync_user_wso2",
-            "groups_id": [(6, 0, [self.env.ref("base.group_user").id, self.env.ref("sync_base.group_sync_user").id])],
+            compat.GROUP_IDS: [(6, 0, [
+                self.env.ref("base.group_user").id, self.env.ref("sync_base.group_sync_user").id,
+            ])],
         })
         system = self.system.with_user(user)
         self.assertEqual(system.wso2_username, "u")

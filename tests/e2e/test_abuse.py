@@ -56,7 +56,7 @@ env["ir.cron"].search([("id", "not in", suite_crons)]).write(
 admin = env.ref("base.user_admin")
 manager = env["res.users"].create({
     "name": "Sync manager", "login": "sync_manager_code",
-    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("sync_base.group_sync_manager").id])],
+    GROUP_IDS: [(6, 0, [env.ref("base.group_user").id, env.ref("sync_base.group_sync_manager").id])],
 })
 library = env["sync.library"].create({"name": "Contacts", "slug": "contacts"})
 system = env["sync.system"].create({"name": "Target", "code": "abused", "transport": "test", "batch_size": 10,
@@ -170,7 +170,7 @@ def test_a_code_line_that_never_ends_or_fills_the_memory_fails_its_record_alone(
 ACCESS_SETUP = r"""
 def user(login, groups):
     return env["res.users"].create({"name": login, "login": login, "password": PASSWORD,
-                                    "groups_id": [(6, 0, [env.ref(group).id for group in groups])]})
+                                    GROUP_IDS: [(6, 0, [env.ref(group).id for group in groups])]})
 
 
 user("outsider", ["base.group_user"])
@@ -288,7 +288,7 @@ def test_access_over_rpc_outside_the_synchronization_groups(make_database, start
 REMOTE_SETUP = r"""
 env["res.users"].create({
     "name": "Connector", "login": "connector", "password": SECRETS["rpc_password"],
-    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
+    GROUP_IDS: [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
 })
 """
 
@@ -325,7 +325,7 @@ systems = env["sync.system"].create([
 systems[0]._generate_inbound_token()
 env["res.users"].create({
     "name": "Sync manager", "login": "sync_manager", "password": PASSWORD,
-    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("sync_base.group_sync_manager").id,
+    GROUP_IDS: [(6, 0, [env.ref("base.group_user").id, env.ref("sync_base.group_sync_manager").id,
                           env.ref("base.group_allow_export").id])],
 })
 library = env["sync.library"].create({"name": "Contacts", "slug": "contacts"})
@@ -444,7 +444,7 @@ ACK_TARGET = r"""
 env["ir.config_parameter"].set_param("sync_base.own_code", "tgt")
 user = env["res.users"].create({
     "name": "Broker connector", "login": "broker_connector",
-    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
+    GROUP_IDS: [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
 })
 broker = env["sync.system"].create({"name": "Broker", "code": "broker", "transport": "test", "user_id": user.id,
                                     "relay_sources": "src"})
@@ -577,7 +577,7 @@ systems = env["sync.system"].create([
 systems[0]._generate_inbound_token()
 env["res.users"].create({
     "name": "Sync manager", "login": "sync_manager", "password": PASSWORD,
-    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("sync_base.group_sync_manager").id,
+    GROUP_IDS: [(6, 0, [env.ref("base.group_user").id, env.ref("sync_base.group_sync_manager").id,
                           env.ref("base.group_allow_export").id])],
 })
 result = systems.ids

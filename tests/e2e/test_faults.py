@@ -30,7 +30,7 @@ for key, value in PARAMS.items():
 env["ir.config_parameter"].set_param("sync_base.own_code", "tgt")
 user = env["res.users"].create({
     "name": "Source connector", "login": "source_connector",
-    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
+    GROUP_IDS: [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
 })
 source = env["sync.system"].create({"name": "Source", "code": "src", "transport": "test", "user_id": user.id,
                                     "batch_size": 100})

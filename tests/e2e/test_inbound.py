@@ -13,7 +13,7 @@ from tests.e2e.helpers import concurrently
 SETUP = r"""
 user = env["res.users"].create({
     "name": "Shop connector", "login": "shop_connector",
-    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
+    GROUP_IDS: [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
 })
 system = env["sync.system"].create({"name": "Shop", "code": "shop", "transport": "test", "test_outcome": "accepted",
                                     "user_id": user.id, "ack_timeout": 3600})

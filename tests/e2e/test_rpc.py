@@ -8,7 +8,7 @@ import pytest
 REMOTE_USER = r"""
 user = env["res.users"].create({
     "name": "Sync remote", "login": "sync_remote",
-    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
+    GROUP_IDS: [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
 })
 result = env["res.users.apikeys"].with_user(user).sudo()._generate(None, "sync", False)
 """
@@ -182,7 +182,7 @@ TARGET_SUITE = r"""
 env["ir.config_parameter"].set_param("sync_base.own_code", "tgt")
 user = env["res.users"].create({
     "name": "Source connector", "login": "source_connector",
-    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
+    GROUP_IDS: [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
 })
 source = env["sync.system"].create({"name": "Source", "code": "src", "transport": "test", "user_id": user.id})
 library = env["sync.library"].create({"name": "Contacts", "slug": "contacts"})
@@ -258,7 +258,7 @@ LOCAL_PULL = r"""
 env["ir.config_parameter"].set_param("sync_base.own_code", "here")
 user = env["res.users"].create({
     "name": "Pulled by", "login": "puller",
-    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
+    GROUP_IDS: [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
 })
 system = env["sync.system"].create({
     "name": "Remote", "code": "remote", "transport": "rpc", "rpc_protocol": "jsonrpc", "rpc_host": "127.0.0.1",

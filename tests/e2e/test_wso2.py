@@ -14,7 +14,7 @@ TARGET = r"""
 env["ir.config_parameter"].set_param("sync_base.own_code", "tgt")
 user = env["res.users"].create({
     "name": "Broker connector", "login": "broker_connector",
-    "groups_id": [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
+    GROUP_IDS: [(6, 0, [env.ref("base.group_user").id, env.ref("base.group_partner_manager").id])],
 })
 broker = env["sync.system"].create({"name": "Broker", "code": "broker", "transport": "test", "user_id": user.id,
                                     "relay_sources": "src"})

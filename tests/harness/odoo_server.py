@@ -71,6 +71,9 @@ class OdooInstance:
 
     def run(self, args, timeout=1800, stdin=None, check=True):
         """Run Odoo's command line on this database and return the completed process (text)."""
+        if "--http-interface" not in args:
+            # loopback, never every interface; 19.0 also warns when it is not given
+            args = ["--http-interface", "127.0.0.1", *args]
         proc = subprocess.run(
             odoo_command([*self.base_args(), *args], python=self.series.python),
             input=stdin,

@@ -1,7 +1,9 @@
 """Run Python code inside an Odoo database, as ``odoo-bin shell`` does, and print a JSON result.
 
 Usage: ``python shell_runner.py <odoo args...> < code.py``.  The code gets
-``env`` (superuser) and may set ``result`` to any JSON-serializable value.
+``env`` (superuser), ``GROUP_IDS`` and ``USER_IDS`` (the names of a user's
+groups and a group's users, which differ by series) and may set ``result``
+to any JSON-serializable value.
 The transaction is committed when the code returns.  Used by the end-to-end
 harness; it runs in its own process so that a test process never imports Odoo.
 """
@@ -25,7 +27,11 @@ def main(argv):
     code = sys.stdin.read()
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        namespace = {"env": env, "odoo": odoo, "result": None}
+        # the field names that differ by series, for scenarios that run on 18.0 and 19.0
+        series = odoo.release.version_info[0]
+        namespace = {"env": env, "odoo": odoo, "result": None,
+                     "GROUP_IDS": "group_ids" if series >= 19 else "groups_id",
+                     "USER_IDS": "user_ids" if series >= 19 else "users"}
         exec(compile(code, "<scenario>", "exec"), namespace)  # noqa: S102 - test scenario code
         env.flush_all()
     sys.stdout.write(MARKER + json.dumps(namespace["result"], default=str) + "\n")

@@ -20,7 +20,7 @@ Users = env["res.users"].with_context(active_test=False)
 
 def user(login, name, groups):
     found = Users.search([("login", "=", login)]) or Users.create({"name": name, "login": login})
-    found.write({"active": True, "groups_id": [(4, env.ref(xmlid).id) for xmlid in groups
+    found.write({"active": True, GROUP_IDS: [(4, env.ref(xmlid).id) for xmlid in groups
                                                if env.ref(xmlid, raise_if_not_found=False)]})
     return found
 
@@ -33,7 +33,7 @@ inbound = user("demo_inbound", "Demo inbound (documents from the source)",
                [*master_groups, "purchase.group_purchase_user"])
 # the suite reads its own configuration: the other side's account needs no Synchronization group, which would show
 # it every queued envelope (databases made by an earlier version gave it one)
-inbound.write({"groups_id": [(3, env.ref("sync_base.group_sync_user").id)]})
+inbound.write({GROUP_IDS: [(3, env.ref("sync_base.group_sync_user").id)]})
 systems = env["sync.system"]
 for code, name, relay in (("demo_source", "Demo source (suite)", False),
                           ("demo_broker", "Demo broker (WSO2)", "demo_source")):

@@ -1,7 +1,13 @@
 /** @odoo-module */
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+// Odoo 18.0 and 19.0 keep the tour utilities in different modules (@web_tour/tour_service/tour_utils,
+// @web_tour/tour_utils): importing either fails on the other series, so the steps are written out here
+const saveForm = () => [
+    {content: "save form", trigger: ".o_form_button_save:enabled", run: "click"},
+    {content: "wait for save completion", trigger: ".o_form_readonly, .o_form_saved"},
+];
 
 const LINES = ".o_field_widget[name=line_ids]";
 
@@ -47,7 +53,7 @@ registry.category("web_tour.tours").add("sync_datatype_picker_tour", {
         ...pickPath("country_id", "code"),
         { trigger: `${LINES} .o_data_row:eq(1) [name=line_type]:contains(Default)` },
         { trigger: `${LINES} .o_data_row:eq(1) [name=name] input:value(country_code)` },
-        ...stepUtils.saveForm(),
+        ...saveForm(),
         // saved, with a warning: the schema allows the name only
         {
             trigger: ".o_form_view .o_sync_schema_warning:contains(does not allow the properties country_code)",

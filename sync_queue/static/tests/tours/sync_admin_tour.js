@@ -1,7 +1,13 @@
 /** @odoo-module */
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+// Odoo 18.0 and 19.0 keep the tour utilities in different modules (@web_tour/tour_service/tour_utils,
+// @web_tour/tour_utils): importing either fails on the other series, so the steps are written out here
+const saveForm = () => [
+    {content: "save form", trigger: ".o_form_button_save:enabled", run: "click"},
+    {content: "wait for save completion", trigger: ".o_form_readonly, .o_form_saved"},
+];
 
 function openMenu(section, xmlid) {
     return [
@@ -42,14 +48,14 @@ registry.category("web_tour.tours").add("sync_admin_mapping_tour", {
         { trigger: ".o_list_button_add", run: "click" },
         { trigger: ".o_form_view .o_field_widget[name=name] input", run: "edit Tour Contacts" },
         { trigger: ".o_form_view .o_field_widget[name=slug] input", run: "edit tour_contacts" },
-        ...stepUtils.saveForm(),
+        ...saveForm(),
         // a schema of the library
         ...openMenu("sync_base.sync_menu_configuration", "sync_mapping.sync_schema_menu"),
         { trigger: ".o_list_button_add", run: "click" },
         ...pick("library_id", "Tour Contacts", "Tour Contacts"),
         { trigger: ".o_form_view .o_field_widget[name=name] input", run: "edit Tour Partner" },
         { trigger: ".o_form_view .o_field_widget[name=slug] input", run: "edit tour_partner" },
-        ...stepUtils.saveForm(),
+        ...saveForm(),
         // a data type with two lines and a condition
         ...openMenu("sync_base.sync_menu_configuration", "sync_mapping.sync_data_type_menu"),
         { trigger: ".o_list_button_add", run: "click" },
@@ -71,7 +77,7 @@ registry.category("web_tour.tours").add("sync_admin_mapping_tour", {
             run: "edit active",
         },
         { trigger: ".o_field_widget[name=condition_ids] .o_selected_row [name=value] input", run: "edit True" },
-        ...stepUtils.saveForm(),
+        ...saveForm(),
         { trigger: ".o_stat_text:contains(Lines)" },
         { trigger: ".o_statusbar_buttons button[name=action_generate_schema]", run: "click" },
         { trigger: ".modal-footer .btn-primary", run: "click" },
