@@ -30,6 +30,14 @@ def all_groups(user):
     return user.all_group_ids if SERIES >= 19 else user.groups_id
 
 
+def group_users(group):
+    """Every user in ``group``, those who are in it through an implying group included.
+
+    18.0: ``users``; 19.0: ``user_ids`` holds those given the group,
+    ``all_user_ids`` adds the others."""
+    return group.all_user_ids if SERIES >= 19 else group.users
+
+
 #: ``res.groups``' users: ``users`` on 18.0, ``user_ids`` since 19.0
 USER_IDS = "user_ids" if SERIES >= 19 else "users"
 

@@ -26,6 +26,7 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.sync_base import compat
+from odoo.addons.sync_base.tests import series
 
 from .common import SyncCase
 
@@ -259,7 +260,7 @@ class TestAccessMatrix(AccessMatrixMixin, SyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestAccessMatrixRpc(AccessMatrixMixin, HttpCase):
+class TestAccessMatrixRpc(series.AllowAllRequests, AccessMatrixMixin, HttpCase):
     """The public path: the same boundary through XML-RPC ``execute_kw``."""
 
     @classmethod

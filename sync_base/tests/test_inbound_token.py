@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.sync_base.tests import series
 
 from .common import SyncCase
 
@@ -82,7 +83,7 @@ class TestInboundToken(SyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestTokenFinalityOverRpc(HttpCase):
+class TestTokenFinalityOverRpc(series.AllowAllRequests, HttpCase):
     """Hole 5 of the security review: a manager over XML-RPC cannot bring a revoked token back, extend an expiry,
     or write a token's secret, prefix or system; the context key that once opened ``create`` opens nothing."""
 

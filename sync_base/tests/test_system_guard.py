@@ -4,10 +4,11 @@ from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.sync_base.tests import series
 
 
 @tagged("post_install", "-at_install")
-class TestManagerGainsNothing(HttpCase):
+class TestManagerGainsNothing(series.AllowAllRequests, HttpCase):
     """Whoever holds a system's token acts as its inbound user: a Synchronization manager who is not an
     administrator may not give a system an inbound user with more power than his own, generate a token for such a
     system, or make a system reach companies he does not work in (all over XML-RPC, as the manager)."""

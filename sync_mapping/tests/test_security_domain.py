@@ -6,6 +6,7 @@ from odoo.tools import config, mute_logger
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.sync_base import compat
+from odoo.addons.sync_base.tests import series
 
 # the three exploits of the outside review, as a Synchronization manager typed them
 EXPLOIT_ADMIN = "[('id', '!=', user.env.ref('base.group_system').write({'users': [(4, user.id)]}) and 0)]"
@@ -14,7 +15,7 @@ EXPLOIT_FORMAT = "[('{0.env.cr._cnx.info.password}'.format(user), '=', 1)]"
 
 
 @tagged("post_install", "-at_install")
-class TestSecurityDomain(HttpCase):
+class TestSecurityDomain(series.AllowAllRequests, HttpCase):
     """A data type's domain is plain values only, and names only what its author may read (issue 25, hole 1)."""
 
     @classmethod

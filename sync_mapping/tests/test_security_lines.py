@@ -16,6 +16,7 @@ from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.sync_base.tests import series
 
 MANAGER_PASSWORD = "lines-manager-pw-25"
 
@@ -52,7 +53,7 @@ class LinesCase(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestManagerLinesOverRpc(HttpCase, LinesCase):
+class TestManagerLinesOverRpc(series.AllowAllRequests, HttpCase, LinesCase):
     """A manager who is no administrator saves lines through XML-RPC: secrets are refused, naming field and why."""
 
     def rpc(self, model, method, *args):
@@ -351,7 +352,7 @@ class TestOwnerBoundsRecords(LinesCase):
 
 
 @tagged("post_install", "-at_install")
-class TestAdministratorCodeOverRpc(HttpCase, LinesCase):
+class TestAdministratorCodeOverRpc(series.AllowAllRequests, HttpCase, LinesCase):
     """The six expressions of the security review, saved by an administrator over XML-RPC, are refused."""
 
     def test_the_reviews_expressions_are_refused_over_rpc(self):

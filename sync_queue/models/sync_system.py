@@ -5,6 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.sync_base import compat
 from odoo.addons.sync_base.lib.envelope import CODE_RE
 from odoo.addons.sync_base.lib.ranges import Range
 
@@ -201,7 +202,7 @@ class SyncSystem(models.Model):
     def _alert_managers(self):
         """One note per system and run, to the managers, when messages failed or the queue is too old."""
         threshold = self.env["res.config.settings"]._sync_queue_param("sync_queue.alert_pending_minutes")
-        managers = self.env.ref("sync_base.group_sync_manager").users.filtered(lambda u: not u.share)
+        managers = compat.group_users(self.env.ref("sync_base.group_sync_manager")).filtered(lambda u: not u.share)
         partners = managers.partner_id
         now = fields.Datetime.now()
         stats = self._queue_stats()

@@ -1,5 +1,7 @@
 from odoo.tests import TransactionCase
 
+from odoo.addons.sync_base.tests import series
+
 
 class QueueCase(TransactionCase):
     """Partners mapped to a test-transport system; the registry in test mode so claims share the test cursor."""
@@ -27,8 +29,7 @@ class QueueCase(TransactionCase):
 
     def setUp(self):
         super().setUp()
-        self.registry.enter_test_mode(self.cr)
-        self.addCleanup(self.registry.leave_test_mode)
+        series.enter_registry_test_mode(self)
 
     def commit(self):
         """What a commit does to the outbox: run the precommit hooks."""

@@ -15,6 +15,7 @@ from xmlrpc.client import Fault
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.sync_base.lib import envelope as envelope_lib
+from odoo.addons.sync_base.tests import series
 from odoo.addons.sync_base.tests.test_access_matrix import (
     MANAGERS,
     MANAGERS_ANY,
@@ -125,7 +126,7 @@ class TestAccessMatrix(AccessMatrixMixin, QueueCase):
 
 
 @tagged("post_install", "-at_install")
-class TestAccessMatrixHttp(AccessMatrixMixin, HttpCase):
+class TestAccessMatrixHttp(series.AllowAllRequests, AccessMatrixMixin, HttpCase):
     """The public paths: XML-RPC for envelopes and buttons, the inbound endpoint for the inbound user."""
 
     @classmethod

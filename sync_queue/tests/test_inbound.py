@@ -9,10 +9,11 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.sync_base import compat
 from odoo.addons.sync_base.lib import envelope as envelope_lib
+from odoo.addons.sync_base.tests import series
 
 
 @tagged("post_install", "-at_install")
-class TestInbound(HttpCase):
+class TestInbound(series.AllowAllRequests, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

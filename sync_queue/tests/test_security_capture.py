@@ -4,10 +4,11 @@ change would come from (the context key the inbound endpoint and the pull set)."
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.sync_base.tests import series
 
 
 @tagged("post_install", "-at_install")
-class TestOriginCannotBeForged(HttpCase):
+class TestOriginCannotBeForged(series.AllowAllRequests, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -42,7 +43,7 @@ class TestOriginCannotBeForged(HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestWhatADataTypeSendsIsBoundByItsOwner(HttpCase):
+class TestWhatADataTypeSendsIsBoundByItsOwner(series.AllowAllRequests, HttpCase):
     """A manager maps a model whose records he may not all read (private chats in mail.message): the envelopes,
     built by the suite and read by every synchronization user, hold only what he may read."""
 
@@ -74,8 +75,7 @@ class TestWhatADataTypeSendsIsBoundByItsOwner(HttpCase):
         # the owner cannot be handed to someone with more rights
         self._rpc("sync.data.type", "write", [data_type_id], {"owner_id": self.admin.id})
         self.assertEqual(data_type.owner_id, self.manager)
-        channel = self.env["discuss.channel"].with_user(self.admin).channel_get(
-            partners_to=[self.colleague.partner_id.id])
+        channel = series.direct_chat(self.env["discuss.channel"].with_user(self.admin), [self.colleague.partner_id.id])
         secret = channel.with_user(self.admin).message_post(body="TOPSECRET-DM-4242", message_type="comment")
         self.assertFalse(secret.with_user(self.manager).has_access("read"))
         self.env.flush_all()

@@ -13,10 +13,11 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.sync_base import compat
 from odoo.addons.sync_base.lib import envelope as envelope_lib
+from odoo.addons.sync_base.tests import series
 
 
 @tagged("post_install", "-at_install")
-class TestSecurityInbound(HttpCase):
+class TestSecurityInbound(series.AllowAllRequests, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -10,6 +10,7 @@ from xmlrpc.client import Fault
 
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.sync_base.tests import series
 from odoo.addons.sync_base.tests.test_access_matrix import (
     MANAGERS,
     MANAGERS_ANY,
@@ -79,7 +80,7 @@ class TestAccessMatrix(AccessMatrixMixin, RpcCase):
 
 
 @tagged("post_install", "-at_install")
-class TestAccessMatrixXmlrpc(AccessMatrixMixin, HttpCase):
+class TestAccessMatrixXmlrpc(series.AllowAllRequests, AccessMatrixMixin, HttpCase):
     """The password over XML-RPC ``execute_kw``, the public path."""
 
     @classmethod

@@ -2,6 +2,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.sync_base import compat
+from odoo.addons.sync_base.tests import series
 from odoo.addons.sync_queue.models.base import Origins
 
 from .common import RpcCase
@@ -100,7 +101,7 @@ class TestPull(RpcCase):
 
 
 @tagged("post_install", "-at_install")
-class TestSweepGuard(HttpCase):
+class TestSweepGuard(series.AllowAllRequests, HttpCase):
     """The deletion sweep against a real Odoo: this test server, its records standing in for the remote's."""
 
     @classmethod

@@ -9,6 +9,7 @@ from odoo.tests import Form, HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.sync_base import compat
+from odoo.addons.sync_base.tests import series
 from odoo.addons.sync_transport_rpc.lib.client import RpcError
 
 from .common import RpcCase
@@ -72,7 +73,7 @@ class TestRemoteFieldsUnreachable(RpcCase):
 
 
 @tagged("post_install", "-at_install")
-class TestRemoteFieldsReachable(HttpCase):
+class TestRemoteFieldsReachable(series.AllowAllRequests, HttpCase):
     """A reachable plain Odoo: this test server, through its own JSON-RPC endpoint."""
 
     @classmethod

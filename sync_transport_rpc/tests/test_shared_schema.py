@@ -3,10 +3,11 @@
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.sync_base import compat
+from odoo.addons.sync_base.tests import series
 
 
 @tagged("post_install", "-at_install")
-class TestSharedSchemaPlain(HttpCase):
+class TestSharedSchemaPlain(series.AllowAllRequests, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

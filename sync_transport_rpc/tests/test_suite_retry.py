@@ -4,10 +4,11 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import SQL
 
 from odoo.addons.sync_base import compat
+from odoo.addons.sync_base.tests import series
 
 
 @tagged("post_install", "-at_install")
-class TestSuiteReferenceNotHereYet(HttpCase):
+class TestSuiteReferenceNotHereYet(series.AllowAllRequests, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

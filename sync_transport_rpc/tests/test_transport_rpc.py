@@ -2,6 +2,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.sync_base import compat
+from odoo.addons.sync_base.tests import series
 from odoo.addons.sync_transport_rpc.models.sync_system import _POOL
 
 from ..lib import plain
@@ -87,7 +88,7 @@ class TestTransportRpc(RpcCase):
 
 
 @tagged("post_install", "-at_install")
-class TestPlainAgainstItself(HttpCase):
+class TestPlainAgainstItself(series.AllowAllRequests, HttpCase):
     """Plain mode against a real Odoo: this test server, through its own JSON-RPC endpoint."""
 
     @classmethod

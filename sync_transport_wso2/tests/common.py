@@ -10,6 +10,8 @@ import requests
 
 from odoo.tests import HttpCase
 
+from odoo.addons.sync_base.tests import series
+
 BROKER = Path(__file__).with_name("broker_server.py")
 
 
@@ -67,7 +69,7 @@ def make_certificates(directory):
     return files, paths
 
 
-class BrokerCase(HttpCase):
+class BrokerCase(series.AllowAllRequests, HttpCase):
     """A WSO2 system pointing at a test broker running in its own process."""
 
     @classmethod
