@@ -109,7 +109,8 @@ class OdooInstance:
     def shell(self, code, timeout=600):
         """Run ``code`` inside the database (committed on success) and return its ``result``."""
         proc = subprocess.run(
-            [self.series.python, str(SHELL_RUNNER), *self.base_args(), "--log-level=warn"],
+            [self.series.python, str(SHELL_RUNNER), *self.base_args(), "--log-level=warn", "--http-interface",
+             "127.0.0.1"],
             input=code,
             capture_output=True,
             text=True,

@@ -16,6 +16,10 @@ MARKER = "@@SYNC_RESULT@@"
 
 def main(argv):
     import odoo
+    import odoo.api
+    import odoo.modules.registry
+    import odoo.release
+    import odoo.service.server  # 19.0 no longer imports its subpackages with odoo
     from odoo.tools import config
 
     config.parse_config(argv)
