@@ -1,9 +1,11 @@
-"""A client of Odoo's external API over XML-RPC(S) or JSON-RPC(S); nothing here imports odoo.
+"""A client of Odoo's external API over XML-RPC(S), JSON-RPC(S) or JSON-2; nothing here imports odoo.
 
 Every call goes through :meth:`OdooRpcClient._request`, the transport's one
 network choke point, always with a timeout, over a pooled keep-alive
-``requests`` session.  Calls are stateless ``execute_kw``: an API key cannot
-open a web session, and each call is checked on its own by the remote Odoo.
+``requests`` session.  Calls are stateless ``execute_kw`` (or, over Odoo
+19's JSON-2, ``POST /json/2/<model>/<method>`` with the API key as bearer
+token: see ``json2.py``): an API key cannot open a web session, and each
+call is checked on its own by the remote Odoo.
 
 Failures are :class:`RpcError` with a ``kind``:
 
@@ -28,6 +30,8 @@ import xmlrpc.client
 import requests
 from requests.adapters import HTTPAdapter
 
+from .json2 import Json2CallError, json2_body, json2_error
+
 __all__ = ["PROTOCOLS", "OdooRpcClient", "RpcError", "classify_remote_error"]
 
 PROTOCOLS = {
@@ -35,7 +39,11 @@ PROTOCOLS = {
     "xmlrpcs": ("https", "xmlrpc"),
     "jsonrpc": ("http", "jsonrpc"),
     "jsonrpcs": ("https", "jsonrpc"),
+    "json2": ("http", "json2"),
+    "json2s": ("https", "json2"),
 }
+#: statuses of a JSON-2 answer that another try may turn into a success
+JSON2_TRANSIENT_STATUSES = (408, 425, 429, 502, 503, 504)
 TRANSIENT_MARKERS = (
     "could not serialize access",
     "deadlock detected",
@@ -193,27 +201,31 @@ class OdooRpcClient:
         return content
 
     def call(self, service, method, *args):
-        """Call ``service.method(*args)`` on the remote server."""
+        """Call ``service.method(*args)`` on the remote server (XML-RPC and JSON-RPC: JSON-2 has no services)."""
         if self.kind == "jsonrpc":
             return self._call_jsonrpc(service, method, args)
+        if self.kind == "json2":
+            raise RpcError("permanent", f"{service}.{method}: the JSON-2 API has no services; use execute()")
         return self._call_xmlrpc(service, method, args)
 
     def _call_jsonrpc(self, service, method, args):
-        payload = json.dumps({"jsonrpc": "2.0", "method": "call", "id": next(self._ids),
-                              "params": {"service": service, "method": method, "args": list(args)}})
-        raw = self._request("POST", "/jsonrpc", payload.encode(), "application/json")
+        return self._post_jsonrpc("/jsonrpc", {"service": service, "method": method, "args": list(args)})
+
+    def _post_jsonrpc(self, path, params):
+        payload = json.dumps({"jsonrpc": "2.0", "method": "call", "id": next(self._ids), "params": params})
+        raw = self._request("POST", path, payload.encode(), "application/json")
         try:
             body = json.loads(raw)
         except ValueError:
-            raise RpcError("transient", f"{self.base_url}/jsonrpc answered something that is not JSON") from None
+            raise RpcError("transient", f"{self.base_url}{path} answered something that is not JSON") from None
         if not isinstance(body, dict):
-            raise RpcError("transient", f"{self.base_url}/jsonrpc answered JSON that is not a JSON-RPC answer")
+            raise RpcError("transient", f"{self.base_url}{path} answered JSON that is not a JSON-RPC answer")
         error = body.get("error")
         if error:
             if not isinstance(error, dict) or not isinstance(error.get("data") or {}, dict):
                 # not the error an Odoo server sends (a proxy, another server): nothing says a retry cannot
                 # help, so transient, as the other answers that are no JSON-RPC answer
-                raise RpcError("transient", f"{self.base_url}/jsonrpc answered an error: {str(error)[:200]}",
+                raise RpcError("transient", f"{self.base_url}{path} answered an error: {str(error)[:200]}",
                                remote=str(error))
             data = error.get("data") or {}
             name, message = str(data.get("name") or ""), str(data.get("message") or error.get("message") or "")
@@ -274,22 +286,73 @@ class OdooRpcClient:
     # ------------------------------------------------------------------
     def version(self):
         """The remote server's version information (no login)."""
+        if self.kind == "json2":
+            # the web client's route: JSON-2 has no "common" service
+            return self._post_jsonrpc("/web/webclient/version_info", {})
         return self.call("common", "version")
 
     @property
     def uid(self):
-        """The remote user id; the first access logs in."""
+        """The remote user id; the first access logs in.
+
+        Over JSON-2 the API key alone identifies the user; the login must be
+        its user's, whose id is read with the key."""
         if self._uid is None:
-            uid = self.call("common", "authenticate", self.database, self.login, self._password, {})
-            if not uid:
-                raise RpcError("auth", f"login {self.login!r} refused by database {self.database!r}")
-            self._uid = uid
+            if self.kind == "json2":
+                self._uid = self._json2_uid()
+            else:
+                uid = self.call("common", "authenticate", self.database, self.login, self._password, {})
+                if not uid:
+                    raise RpcError("auth", f"login {self.login!r} refused by database {self.database!r}")
+                self._uid = uid
         return self._uid
 
+    def _json2_uid(self):
+        # refused (401) when the key or the database is
+        context = self.execute("res.users", "context_get")
+        found = self.execute("res.users", "search_read", [("login", "=", self.login)], fields=["id"], limit=1)
+        if not found or not isinstance(context, dict):
+            raise RpcError("auth", f"the API key is accepted by database {self.database!r}, but login "
+                                   f"{self.login!r} is not its user there")
+        return found[0]["id"]
+
     def execute(self, model, method, *args, **kwargs):
-        """``execute_kw(model, method, args, kwargs)`` as the configured user."""
+        """``model.method(*args, **kwargs)`` as the configured user (``execute_kw``, or JSON-2's named call)."""
+        if self.kind == "json2":
+            return self._execute_json2(model, method, args, kwargs)
         return self.call("object", "execute_kw", self.database, self.uid, self._password, model, method, list(args),
                          kwargs)
+
+    def _execute_json2(self, model, method, args, kwargs):
+        try:
+            body = json2_body(model, method, args, kwargs)
+        except Json2CallError as exc:
+            raise RpcError("permanent", str(exc)) from None
+        path = f"/json/2/{model}/{method}"
+        status, raw = self._request(
+            "POST", path, json.dumps(body).encode(), "application/json",
+            headers={"Authorization": f"bearer {self._password}", "X-Odoo-Database": self.database},
+            accept_statuses=tuple(range(100, 600)),
+        )
+        try:
+            answer = json.loads(raw) if raw else None
+        except ValueError:
+            answer = ValueError
+        if status == 200:
+            if answer is ValueError:
+                raise RpcError("transient", f"{self.base_url}{path} answered something that is not JSON")
+            return answer
+        name, message = json2_error(status, None if answer is ValueError else answer)
+        if status == 401:
+            kind = "auth"
+        elif status in JSON2_TRANSIENT_STATUSES:
+            kind = "transient"
+        else:
+            kind = classify_remote_error(name, message)
+        if status == 404 and not name:
+            message = f"{path} not found (HTTP 404): is the remote an Odoo 19 or later, with database " \
+                      f"{self.database!r}?"
+        raise RpcError(kind, f"{name}: {message}".strip(": "), remote=message)
 
     def __repr__(self):
         # never the password

@@ -31,8 +31,10 @@ class SyncSystem(models.Model):
     )
     rpc_protocol = fields.Selection(
         [("xmlrpc", "XML-RPC"), ("xmlrpcs", "XML-RPCS (TLS)"), ("jsonrpc", "JSON-RPC"),
-         ("jsonrpcs", "JSON-RPCS (TLS)")],
+         ("jsonrpcs", "JSON-RPCS (TLS)"), ("json2", "JSON-2 (Odoo 19+)"), ("json2s", "JSON-2S (Odoo 19+, TLS)")],
         string="Protocol", default="jsonrpcs", tracking=True,
+        help="JSON-2 is the API of Odoo 19 and later (XML-RPC and JSON-RPC are deprecated there); it needs an API "
+             "key, not a password.",
     )
     rpc_host = fields.Char(string="Host", tracking=True)
     rpc_port = fields.Integer(string="Port", default=443, tracking=True, help="1 to 65535; 443 for HTTPS.")

@@ -66,6 +66,10 @@ class SyncTransport(models.AbstractModel):
         except RpcError as exc:
             raise UserError(_("Reachability or TLS: %(error)s", error=exc)) from None
         server_version = (version or {}).get("server_version", "?")
+        major = _major(version)
+        if client.kind == "json2" and major is not None and major < 19:
+            raise UserError(_("Odoo %(version)s answers, but has no JSON-2 API (Odoo 19 and later): choose JSON-RPC "
+                              "or XML-RPC for it.", version=server_version))
         checks.append(_("reachable, Odoo %(version)s", version=server_version))
         try:
             client.uid  # noqa: B018 - logs in
@@ -81,7 +85,18 @@ class SyncTransport(models.AbstractModel):
                 raise UserError(_("Odoo and the login work, but the remote suite refused the inbound token for "
                                   "code %(code)s (HTTP %(status)s).", code=own_code, status=status))
             checks.append(_("remote suite accepts our token"))
+        if client.kind != "json2" and major is not None and major >= 19:
+            checks.append(_("Odoo %(version)s deprecates XML-RPC and JSON-RPC (it logs every call, and removal is "
+                            "announced): switch the protocol to JSON-2, with an API key", version=server_version))
         return "; ".join(checks)
+
+
+def _major(version):
+    """The major version number in a remote's version information, or None."""
+    info = (version or {}).get("server_version_info") if isinstance(version, dict) else None
+    if isinstance(info, (list, tuple)) and info and isinstance(info[0], int):
+        return info[0]
+    return None
 
 
 def _answer_result(answer, texts):

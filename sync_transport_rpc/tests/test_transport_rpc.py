@@ -107,6 +107,13 @@ class TestPlainAgainstItself(series.AllowAllRequests, HttpCase):
             "timeout": 20,
         })
 
+    def test_test_connection_to_odoo_19_over_an_old_protocol_suggests_json2(self):
+        message = self.system.action_test_connection()["params"]["message"]
+        if compat.SERIES >= 19 and self.system.rpc_protocol == "jsonrpc":
+            self.assertIn("switch the protocol to JSON-2", message)
+        else:
+            self.assertNotIn("JSON-2", message)
+
     def test_one_refused_record_costs_a_few_calls_not_one_per_record(self):
         client = self.system._rpc_client()
         calls = []
@@ -179,3 +186,46 @@ class TestPlainAgainstItself(series.AllowAllRequests, HttpCase):
         deletion = (0, {"payload": {"ref": "TWIN"}, "record": {"model": "res.partner", "id": 9202}})
         self.assertEqual(plain.apply_batch(client, "res.partner", "digits", [], [deletion])[0].status, "done")
         self.assertEqual(self.env["res.partner"].search([("ref", "=", "TWIN")]), twins)
+
+
+@tagged("post_install", "-at_install")
+class TestPlainOverJson2(TestPlainAgainstItself):
+    """The same plain-mode tests over Odoo 19's JSON-2 API, with an API key (JSON-2 takes no password)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if compat.SERIES < 19:
+            return
+        user = cls.env["res.users"].search([("login", "=", "plain_user")])
+        key = cls.env["res.users.apikeys"].with_user(user).sudo()._generate(None, "json2 test", False)
+        cls.system.write({"rpc_protocol": "json2", "rpc_password": key})
+
+    def setUp(self):
+        if compat.SERIES < 19:
+            self.skipTest(f"Odoo {compat.SERIES}.0 has no JSON-2 API (Odoo 19 and later): its tests run on 19.0")
+        super().setUp()
+
+    def test_test_connection_over_json2(self):
+        message = self.system.action_test_connection()["params"]["message"]
+        self.assertIn("reachable, Odoo 19", message)
+        self.assertIn("login plain_user accepted", message)
+        self.assertNotIn("deprecates", message)
+
+    def test_a_refused_key_is_an_auth_failure(self):
+        self.system.rpc_password = "not-a-key"
+        with self.assertRaises(RpcError) as caught:
+            self.system._rpc_client().execute("res.partner", "search", [])
+        self.assertEqual(caught.exception.kind, "auth")
+        self.assertNotIn("not-a-key", str(caught.exception))
+
+    def test_errors_keep_their_kind(self):
+        client = self.system._rpc_client()
+        with self.assertRaises(RpcError) as caught:
+            client.execute("res.partner", "write", [1], {"no_such_field": 1})
+        self.assertEqual(caught.exception.kind, "permanent")
+        with self.assertRaises(RpcError) as caught:
+            client.execute("no.such.model", "search", [])
+        self.assertEqual(caught.exception.kind, "permanent")
+        self.assertEqual(client.execute("res.partner", "search_count", [("id", "=", -1)]), 0)
+

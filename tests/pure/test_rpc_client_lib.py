@@ -99,3 +99,37 @@ def test_the_timeout_bounds_the_whole_answer(protocol_version):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_json2_names_the_positional_arguments_of_the_methods_the_suite_calls():
+    from sync_transport_rpc_lib import json2
+
+    assert json2.json2_body("res.partner", "search_read", [[("id", ">", 1)]], {"fields": ["name"], "limit": 5}) == {
+        "domain": [("id", ">", 1)], "fields": ["name"], "limit": 5}
+    assert json2.json2_body("res.partner", "write", [[1, 2], {"active": False}], {}) == {
+        "ids": [1, 2], "vals": {"active": False}}
+    assert json2.json2_body("res.partner", "unlink", [[3]], {"context": {"active_test": False}}) == {
+        "ids": [3], "context": {"active_test": False}}
+    assert json2.json2_body("res.partner", "name_search", ["Acme", [], "="], {"limit": 2}) == {
+        "name": "Acme", "domain": [], "operator": "=", "limit": 2}
+    assert json2.json2_body("res.partner", "load", [["name"], [["A"]]], {}) == {"fields": ["name"], "data": [["A"]]}
+
+
+@pytest.mark.parametrize(("method", "args", "kwargs", "reason"), [
+    ("do_something", [1], {}, "arguments by name only"),
+    ("search", [[], 0, 5, "id", "extra"], {}, "at most 4 positional arguments"),
+    ("search", [[]], {"domain": []}, "got domain twice"),
+])
+def test_json2_refuses_a_call_it_cannot_name(method, args, kwargs, reason):
+    from sync_transport_rpc_lib import json2
+
+    with pytest.raises(json2.Json2CallError, match=reason):
+        json2.json2_body("res.partner", method, args, kwargs)
+
+
+def test_json2_errors_keep_the_name_and_message_and_never_the_traceback():
+    from sync_transport_rpc_lib import json2
+
+    body = {"name": "odoo.exceptions.AccessError", "message": "no", "debug": "Traceback (most recent call last)"}
+    assert json2.json2_error(403, body) == ("odoo.exceptions.AccessError", "no")
+    assert json2.json2_error(502, None) == ("", "HTTP 502")
