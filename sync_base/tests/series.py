@@ -4,6 +4,8 @@ Tests of every addon import these; the module holds no test case, so
 importing it runs nothing twice.
 """
 
+from odoo.tests import common as test_common
+
 from odoo.addons.sync_base import compat
 
 
@@ -26,23 +28,28 @@ def direct_chat(channels, partner_ids):
     return channels.channel_get(partners_to=partner_ids)
 
 
-def allow_all_requests(case):
-    """Let ``case``'s own server answer every request for the whole test, as 18.0 does.
-
-    19.0 answers only the requests that carry the test's cookie (its
-    ``url_open`` and browser), so calls the suite makes on its own (the RPC
-    transport to the test server, a broker's acknowledgements) would be
-    refused; 18.0 needs nothing."""
-    if compat.SERIES >= 19:
-        # TestCase.enterContext is Python 3.11's; both series run on 3.10
-        context = case.allow_requests(all_requests=True)
-        context.__enter__()
-        case.addCleanup(context.__exit__, None, None, None)
-
 
 class AllowAllRequests:
-    """A mixin for HttpCase classes whose server is called by the suite's own clients (see ``allow_all_requests``)."""
+    """For HttpCase classes whose test server is called by the suite's own HTTP clients, as on 18.0.
+
+    The RPC transport calling the test server, a broker acknowledging to it:
+    19.0 holds a lock for the test's thread that the server's request
+    threads need, and only releases it around the requests of the test's
+    own opener and browser (and answers only those, by a cookie).  Each
+    request another session sends from the test's thread releases the lock
+    too, and is answered.  18.0 needs none of this."""
 
     def setUp(self):
         super().setUp()
-        allow_all_requests(self)
+        if compat.SERIES >= 19:
+            self.http_request_allow_all = True
+
+    @classmethod
+    def _request_handler(cls, session, request, /, **kwargs):
+        # both series route every requests.Session.send of a test through this classmethod
+        lock = getattr(test_common, "_registry_test_lock", None)  # 19.0's
+        if lock is None or isinstance(session, test_common.Opener) or not lock._is_owned():
+            # the test's own opener has released the lock already (or another thread sends)
+            return super()._request_handler(session, request, **kwargs)
+        with test_common.release_test_lock():
+            return super()._request_handler(session, request, **kwargs)
