@@ -17,12 +17,22 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness.odoo_env import ADDONS, TEST_ADDONS_PATH, OdooMissing, find_odoo
+from tests.harness.odoo_env import ADDONS, TEST_ADDONS_PATH, OdooMissing, find_odoo, find_series
 from tests.harness.odoo_server import OdooInstance, OdooServer
 from tests.harness.pg import PgCluster
 
-SUITE_TEMPLATE = "sync_e2e_template"
-BASE_TEMPLATE = "sync_test_template"
+
+def _per_series(name):
+    """A template's name for the series this run works with: a database of one series is no use to the other."""
+    try:
+        return f"{name}_{find_series().major}"
+    except OdooMissing:
+        return name
+
+
+SUITE_TEMPLATE = _per_series("sync_e2e_template")
+# the Odoo tier's template (base and mail), named so by tests/runner.py
+BASE_TEMPLATE = _per_series("sync_test_template")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -115,7 +125,7 @@ def start_server():
         server.stop()
 
 
-PLAIN_TEMPLATE = "sync_e2e_plain_template"
+PLAIN_TEMPLATE = _per_series("sync_e2e_plain_template")
 
 
 @pytest.fixture
