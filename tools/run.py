@@ -1,6 +1,7 @@
 """The run command: the suite doing its job between two Odoo databases, within minutes.
 
     bin/run [--wso2] [--companies N] [--products N] [--orders N] [--source-port 8069] [--target-port 8070]
+            [--source-series 18.0|19.0] [--target-series 18.0|19.0]
     bin/run --stop
 
 Makes sure PostgreSQL runs (installing and starting Debian's PostgreSQL 15
@@ -8,7 +9,8 @@ when it is missing and this runs as root; otherwise it prints the one
 command that would), creates a source and a target database with the suite
 (and ``product``) installed, loads a ready configuration on both (a library,
 data types for contact tags, companies and contacts with their countries,
-and products) with the target as a plain-mode system over JSON-RPC, serves
+and products) with the target as a plain-mode system over JSON-RPC (JSON-2
+for an Odoo 19.0 target), serves
 each database by its own Odoo server with cron workers running, creates
 demo records on the source and prints what became of them: messages per
 data type sent, acknowledged and failed, the time taken, and the median
@@ -17,7 +19,29 @@ latency from the commit to the acknowledgement.
 When Odoo's ``sale`` and ``purchase`` addons are there, ``sale`` is
 installed on the source and ``purchase`` on the target, and confirmed sale
 orders (with their lines) become purchase orders on the target: through
-JSON-RPC in suite mode, the target applying them with its own mappings.
+JSON-RPC (JSON-2 for a 19.0 target) in suite mode, the target applying them
+with its own mappings.
+
+Across Odoo series: ``--source-series`` and ``--target-series`` (18.0 or
+19.0; by default the series the test harness finds first, or the one
+``SYNC_TEST_SERIES`` names) choose the Odoo that installs and serves each
+database, with its own interpreter and addons path (Odoo 19.0 is found with
+``ODOO19_PATH`` and ``ODOO19_PYTHON``: see tests/harness/odoo_env.py).  The
+source reaches an Odoo 19.0 target over its JSON-2 API, with the target
+connector's API key as bearer token, and an 18.0 target over JSON-RPC::
+
+    ODOO19_PATH=/opt/odoo19 ODOO19_PYTHON=/opt/odoo19-venv/bin/python \
+        bin/run --target-series 19.0 --companies 2 --products 3 --orders 1
+    ODOO19_PATH=/opt/odoo19 ODOO19_PYTHON=/opt/odoo19-venv/bin/python \
+        bin/run --source-series 19.0 --target-series 18.0
+
+Each pair of series has databases of its own (a database made by one series
+cannot be served by another without a migration): ``sync_demo_source`` and
+``sync_demo_target`` between two 18.0 databases, ``sync_demo_source_19`` and
+``sync_demo_target_19`` between two 19.0 ones, ``sync_demo_source_18_to_19``
+and ``sync_demo_target_18_to_19`` from 18.0 to 19.0, and so on.  A database
+found made by another series than the one that is to serve it is dropped
+and created again, saying so.
 
 With ``--wso2`` everything goes through the WSO2 transport instead, to the
 loopback broker of the test suite (``sync_transport_wso2/tests/
@@ -32,7 +56,8 @@ the configuration, and sends a new set of demo records.
 
 A database is only reused when it is sound (see ``tools/run_checks.py``):
 one left half-initialised (modules to install, upgrade or remove, ``base``
-without an installed version, the suite missing, not an Odoo database) is
+without an installed version, the suite missing, not an Odoo database) or
+made by another series of Odoo is
 dropped and created again, saying why.  A database is created under a
 temporary name and renamed once its installation is complete, so a run
 killed while installing leaves nothing that looks reusable.  Once served,
@@ -60,13 +85,15 @@ from psycopg2 import sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness.odoo_env import ADDONS, OdooMissing, find_odoo
+from tests.harness.odoo_env import ADDONS, OdooMissing, find_series
 from tests.harness.odoo_server import OdooCommandError, OdooInstance, OdooServer
 from tests.harness.pg import PgError, ensure_system_postgres
 from tools.run_checks import (
     cron_problem,
     database_problem,
     databases_to_recreate,
+    demo_databases,
+    demo_protocol,
     filestore_problem,
     scheduler_problem,
     why_no_messages,
@@ -75,7 +102,10 @@ from tools.run_checks import (
 DEMO = Path(__file__).resolve().parent / "demo"
 BROKER = ROOT / "sync_transport_wso2" / "tests" / "broker_server.py"
 STATE = Path.home() / ".local" / "share" / "sync-suite" / "demo"
-SOURCE_DB, TARGET_DB = "sync_demo_source", "sync_demo_target"
+# the databases of a demo between two 18.0 databases (demo_databases() names those of the other pairs)
+SOURCE_DB, TARGET_DB = demo_databases("18.0", "18.0")
+SERIES = ("18.0", "19.0")
+PROTOCOL_NAMES = {"json2": "JSON-2", "jsonrpc": "JSON-RPC"}
 MODULES = [*ADDONS, "product"]
 FINAL = ("done", "failed", "cancelled")
 # a database is installed under this suffix and renamed when complete: a run killed while installing leaves
@@ -125,6 +155,11 @@ class MachinePostgres:
         finally:
             conn.close()
 
+    def psql(self, query, dbname="postgres"):
+        """What ``psql -At -c query`` prints: the harness's OdooInstance reads a cluster this way."""
+        return "\n".join("|".join("" if value is None else str(value) for value in row)
+                         for row in self.query(dbname, query)).strip()
+
     def drop(self, dbname):
         """Drop ``dbname``, ending whatever session an interrupted run left on it."""
         self.execute("postgres", sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
@@ -166,6 +201,11 @@ def orders_available(instance):
     return all(any((path / addon / "__manifest__.py").is_file() for path in paths) for addon in ("sale", "purchase"))
 
 
+def data_dir(series):
+    """Odoo's data directory for the databases of ``series``: a series' sessions are not the other's."""
+    return str(STATE / ("data" if series.major == 18 else f"data-{series.name}"))
+
+
 def filestore(instance, dbname):
     return Path(instance.data_dir) / "filestore" / dbname
 
@@ -205,9 +245,9 @@ def create_database(pg, instance, modules):
     building = copy.copy(instance)
     building.dbname = instance.dbname + INSTALLING
     drop_database(pg, instance, building.dbname)
-    say(f"Creating {instance.dbname} with the suite installed (a minute or two) ...")
+    say(f"Creating {instance.dbname} with the suite installed, on Odoo {instance.series.name} (a minute or two) ...")
     building.install(modules, extra=["--log-level=warn"])
-    problem = database_problem(pg.modules(building.dbname), modules)
+    problem = database_problem(pg.modules(building.dbname), modules, instance.series.name)
     if problem:
         raise OdooCommandError(f"the installation of {instance.dbname} ended, but {problem}")
     # the files first, the database last: a run killed in between leaves the database under its temporary name
@@ -228,8 +268,8 @@ def reuse_problem(pg, instance):
         drop_database(pg, instance, leftover)
     if not pg.exists(instance.dbname):
         return "it does not exist"
-    return database_problem(pg.modules(instance.dbname), MODULES) or stored_files_problem(pg, instance,
-                                                                                          instance.dbname)
+    return database_problem(pg.modules(instance.dbname), MODULES, instance.series.name) or stored_files_problem(
+        pg, instance, instance.dbname)
 
 
 def ensure_databases(pg, wanted):
@@ -322,16 +362,17 @@ def wait_for_messages(pg, after, timeout, server):
     ``(id, data type, state)`` as last read.
     """
     seen, rows = {}, []
+    dbname = server.instance.dbname
     deadline = time.monotonic() + timeout
     nothing_since = None
     while time.monotonic() < deadline:
-        rows = pg.query(SOURCE_DB, "SELECT m.id, d.name, m.state FROM sync_message m "
-                                   "JOIN sync_data_type d ON d.id = m.data_type_id WHERE m.id > %s", (after,))
+        rows = pg.query(dbname, "SELECT m.id, d.name, m.state FROM sync_message m "
+                                "JOIN sync_data_type d ON d.id = m.data_type_id WHERE m.id > %s", (after,))
         now = time.time()
         for message_id, data_type, state in rows:
             if state in FINAL and message_id not in seen:
                 seen[message_id] = (data_type, state, now)
-        changes = pg.query(SOURCE_DB, "SELECT count(*) FROM sync_change")[0][0]
+        changes = pg.query(dbname, "SELECT count(*) FROM sync_change")[0][0]
         if rows and not changes and len(seen) == len(rows):
             return seen, rows
         # the changes are committed with the records: neither a change nor a message for a while, nothing was
@@ -339,24 +380,24 @@ def wait_for_messages(pg, after, timeout, server):
         nothing_since = (nothing_since or time.monotonic()) if not rows and not changes else None
         if nothing_since and time.monotonic() - nothing_since > 15:
             return seen, rows
-        problem = cron_problem(server.log_tail(200_000), SOURCE_DB)
+        problem = cron_problem(server.log_tail(200_000), dbname)
         if problem:
             raise OdooCommandError(problem)
         time.sleep(0.1)
     return seen, rows
 
 
-def explain_no_messages(pg, committed, timeout):
-    """Why no message came of the demo records (they were committed at ``committed``, a Unix time; the run waited
-    ``timeout`` seconds at most)."""
+def explain_no_messages(pg, dbname, committed, timeout):
+    """Why no message came of the demo records in the source ``dbname`` (they were committed at ``committed``, a Unix
+    time; the run waited ``timeout`` seconds at most)."""
     if time.time() - committed >= timeout:
         return f"No message was seen: the timeout ({timeout} s) passed before the queue's scheduler turned the " \
                "demo records' changes into messages (--timeout sets it)."
-    pending = pg.query(SOURCE_DB, "SELECT count(*) FROM sync_change")[0][0]
-    enabled = pg.query(SOURCE_DB, "SELECT count(*) FROM sync_data_type WHERE enabled")[0][0]
-    lastcall = pg.query(SOURCE_DB, "SELECT extract(epoch FROM c.lastcall) FROM ir_cron c JOIN ir_model_data d ON "
-                                   "d.model = 'ir.cron' AND d.res_id = c.id WHERE d.module = 'sync_queue' "
-                                   "AND d.name = 'ir_cron_create_queue'")
+    pending = pg.query(dbname, "SELECT count(*) FROM sync_change")[0][0]
+    enabled = pg.query(dbname, "SELECT count(*) FROM sync_data_type WHERE enabled")[0][0]
+    lastcall = pg.query(dbname, "SELECT extract(epoch FROM c.lastcall) FROM ir_cron c JOIN ir_model_data d ON "
+                                "d.model = 'ir.cron' AND d.res_id = c.id WHERE d.module = 'sync_queue' "
+                                "AND d.name = 'ir_cron_create_queue'")
     ran = bool(lastcall and lastcall[0][0] and float(lastcall[0][0]) >= committed - 1)
     return why_no_messages(pending, enabled, ran)
 
@@ -424,6 +465,12 @@ def _run(argv):
     parser.add_argument("--target-port", type=int, default=8070)
     parser.add_argument("--broker-port", type=int, default=8071, help="the loopback broker's port, with --wso2")
     parser.add_argument("--timeout", type=positive, default=300, help="seconds to wait for the messages (300)")
+    parser.add_argument("--source-series", choices=SERIES,
+                        help="the Odoo series that installs and serves the source (default: the first found, or "
+                             "SYNC_TEST_SERIES)")
+    parser.add_argument("--target-series", choices=SERIES,
+                        help="the Odoo series of the target (default: the first found, or SYNC_TEST_SERIES); a 19.0 "
+                             "target is reached over JSON-2 with an API key, an 18.0 one over JSON-RPC")
     parser.add_argument("--stop", action="store_true", help="stop the demo's servers and exit")
     args = parser.parse_args(argv)
     STATE.mkdir(parents=True, exist_ok=True)
@@ -432,7 +479,9 @@ def _run(argv):
         say("The demo's servers are stopped; the databases stay.")
         return 0
     try:
-        find_odoo()
+        # each database by the Odoo of its series; by default the series of this process (SYNC_TEST_SERIES)
+        source_series = find_series(args.source_series)
+        target_series = find_series(args.target_series)
         pg = MachinePostgres(ensure_system_postgres(log=say))
     except (OdooMissing, PgError) as exc:
         say(str(exc))
@@ -443,10 +492,17 @@ def _run(argv):
     except OdooCommandError as exc:
         say(f"The demo stopped: {exc}")
         return 1
-    source = OdooInstance(pg, SOURCE_DB, with_test_addons=False, data_dir=str(STATE / "data"))
-    target = OdooInstance(pg, TARGET_DB, with_test_addons=False, data_dir=str(STATE / "data"))
-    orders = args.orders if args.companies and args.products >= 3 and orders_available(source) else 0
+    source_db, target_db = demo_databases(source_series.name, target_series.name)
+    source = OdooInstance(pg, source_db, with_test_addons=False, data_dir=data_dir(source_series),
+                          series=source_series)
+    target = OdooInstance(pg, target_db, with_test_addons=False, data_dir=data_dir(target_series),
+                          series=target_series)
+    orders = args.orders if args.companies and args.products >= 3 and orders_available(source) \
+        and orders_available(target) else 0
     transport = "wso2" if args.wso2 else "rpc"
+    protocol = demo_protocol(target_series.name)
+    say(f"Source: Odoo {source_series.name} ({source_db}); target: Odoo {target_series.name} ({target_db}), "
+        f"reached over {PROTOCOL_NAMES[protocol]}.")
     phases = []
     try:
         ensure_databases(pg, [(source, [*MODULES, "sale"] if orders else MODULES),
@@ -459,7 +515,8 @@ def _run(argv):
         cron_processes(pg, target_server)
         say("Configuring the source and serving it, cron workers running ...")
         setup = source.shell(
-            f"TARGET_PORT = {args.target_port}\nTARGET_DB = {TARGET_DB!r}\nKEY = {target_setup['key']!r}\n"
+            f"TARGET_PORT = {args.target_port}\nTARGET_DB = {target_db!r}\nKEY = {target_setup['key']!r}\n"
+            f"PROTOCOL = {protocol!r}\nPROTOCOL_NAME = {PROTOCOL_NAMES[protocol]!r}\n"
             f"SUITE_TOKEN = {target_setup['tokens']['demo_source']!r}\nTRANSPORT = {transport!r}\n"
             f"BROKER_URL = {broker_url!r}\nORDERS = {bool(orders)}\n"
             + mappings + (DEMO / "source_setup.py").read_text())
@@ -476,7 +533,8 @@ def _run(argv):
             }).raise_for_status()
         stamp = time.strftime("%H%M%S")
         say(f"Creating {args.companies} companies, {args.companies * 4} contacts and {args.products} products "
-            f"on the source, sent {'through the WSO2 broker' if args.wso2 else 'over JSON-RPC (plain mode)'} ...")
+            f"on the source, sent "
+            f"{'through the WSO2 broker' if args.wso2 else f'over {PROTOCOL_NAMES[protocol]} (plain mode)'} ...")
         after = source.shell(f"STAMP = {stamp!r}\nCOMPANIES = {args.companies}\nPRODUCTS = {args.products}\n"
                              + (DEMO / "records.py").read_text())
         committed = time.time()
@@ -492,21 +550,23 @@ def _run(argv):
     say()
     if not any(rows for _seen, rows, _committed in phases):
         # never an empty table: why nothing was sent is what the person who ran it needs
-        say(explain_no_messages(pg, phases[0][2], args.timeout))
+        say(explain_no_messages(pg, source_db, phases[0][2], args.timeout))
         say(f"Logs and state: {STATE}   Stop the servers: bin/run --stop")
         return 1
     by_type = report(phases)
-    say(f"""
-Source: http://localhost:{args.source_port}  (database {SOURCE_DB}; login admin, password admin)
-        Synchronization > Queue > Outgoing shows every message, its envelope and its attempts.
-Target: http://localhost:{args.target_port}  (database {TARGET_DB}; login admin, password admin)
-        Synchronization > Queue > Incoming shows what the source sent in suite mode or through the broker.
-Logs and state: {STATE}   Stop the servers: bin/run --stop""")
+    say()
+    say(f"Source: http://localhost:{args.source_port}  (Odoo {source_series.name}, database {source_db}; login admin, "
+        "password admin)")
+    say("        Synchronization > Queue > Outgoing shows every message, its envelope and its attempts.")
+    say(f"Target: http://localhost:{args.target_port}  (Odoo {target_series.name}, database {target_db}; login admin, "
+        "password admin)")
+    say("        Synchronization > Queue > Incoming shows what the source sent in suite mode or through the broker.")
+    say(f"Logs and state: {STATE}   Stop the servers: bin/run --stop")
     pending = sum(len(rows) - len(seen) for seen, rows, _committed in phases)
     failed = sum(counts["failed"] for counts in by_type.values())
     empty = [committed for _seen, rows, committed in phases if not rows]
     if empty:
-        say("\nThe sale orders made no message. " + explain_no_messages(pg, empty[0], args.timeout))
+        say("\nThe sale orders made no message. " + explain_no_messages(pg, source_db, empty[0], args.timeout))
     if pending or failed or empty:
         say(f"\n{pending} message(s) still pending when the timeout ({args.timeout} s) passed, {failed} failed: "
             "see the source's queue.")

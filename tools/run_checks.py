@@ -1,5 +1,6 @@
-"""The run command's decisions, pure: may a demo database be reused, do Odoo's cron workers process it, and why
-did a run create no message.  Nothing here touches a database or a process; tools/run.py gathers the facts."""
+"""The run command's decisions, pure: the demo databases' names and protocol for the series in play, may a demo
+database be reused, do Odoo's cron workers process it, and why did a run create no message.  Nothing here touches a
+database or a process; tools/run.py gathers the facts."""
 
 import re
 
@@ -15,17 +16,45 @@ CRON_SKIP_RES = (
 )
 
 
-def database_problem(modules, required):
+def demo_databases(source_series, target_series):
+    """The names of the source and the target database of a demo from ``source_series`` to ``target_series``
+    ("18.0", "19.0").
+
+    Each pair of series has databases of its own: a database made by one series cannot be loaded by the other
+    without a migration, and the source's sync state (its bindings) belongs to its own target.  Between two
+    18.0 databases, the names of the runs before series existed, so that their databases are reused.
+    """
+    source, target = (series.split(".")[0] for series in (source_series, target_series))
+    if source == target:
+        suffix = "" if source == "18" else f"_{source}"
+    else:
+        suffix = f"_{source}_to_{target}"
+    return f"sync_demo_source{suffix}", f"sync_demo_target{suffix}"
+
+
+def demo_protocol(target_series):
+    """The RPC protocol the source uses to reach a target of ``target_series``: Odoo 19's JSON-2 API (it deprecates
+    JSON-RPC and logs every call), JSON-RPC before it (no JSON-2 there)."""
+    return "json2" if int(target_series.split(".")[0]) >= 19 else "jsonrpc"
+
+
+def database_problem(modules, required, series=None):
     """Why a database cannot be reused, or None.
 
     ``modules``: ``{module name: (state, latest_version)}`` read from its ``ir_module_module``, or None when it has
-    no such table (not an Odoo database); ``required``: the modules that must be installed in it.
+    no such table (not an Odoo database); ``required``: the modules that must be installed in it; ``series``: the
+    series that is to serve it ("19.0"), when known.
     """
     if modules is None:
         return "it is not an Odoo database"
     state, version = modules.get("base", (None, None))
     if state != "installed" or not version:
         return "its base module has no installed version (an installation that did not finish)"
+    made_by = ".".join(version.split(".")[:2])
+    if series and made_by != series:
+        # Odoo refuses to load it (its cron workers skip it, its registry would need a migration)
+        return f"it was made by Odoo {made_by} (base {version}) and Odoo {series} is to serve it: a database " \
+               "moves to another series only by a migration"
     unfinished = sorted(name for name, (state, _version) in modules.items() if state in UNFINISHED_STATES)
     if unfinished:
         shown = ", ".join(unfinished[:5]) + (f" and {len(unfinished) - 5} more" if len(unfinished) > 5 else "")

@@ -53,10 +53,11 @@ def log_problem_blocks(text):
 class OdooInstance:
     """One database of a cluster, and the Odoo command lines that work on it."""
 
-    def __init__(self, cluster, dbname, with_test_addons=True, data_dir=None):
+    def __init__(self, cluster, dbname, with_test_addons=True, data_dir=None, series=None):
         self.cluster = cluster
         self.dbname = dbname
-        self.series = find_series()
+        # another series than this process's: a database of each series in one run (the cross-version demo)
+        self.series = series or find_series()
         self.root, self.extra_pythonpath = self.series.root, self.series.extra_pythonpath
         self.addons_path = addons_path(self.root, with_tests=with_test_addons)
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="sync-odoo-data-")

@@ -12,6 +12,8 @@ from tools.run_checks import (
     cron_problem,
     database_problem,
     databases_to_recreate,
+    demo_databases,
+    demo_protocol,
     filestore_problem,
     scheduler_problem,
     why_no_messages,
@@ -30,6 +32,32 @@ def test_the_issue_database_base_without_latest_version_is_not_reused():
     # what a bin/run stopped by an ImportError left: base 'to install', no latest_version
     modules = dict(SOUND, base=("to install", None), sync_queue=("to install", None))
     assert "base module has no installed version" in database_problem(modules, SUITE)
+
+
+def test_a_database_of_another_series_is_not_reused_and_says_why():
+    assert database_problem(SOUND, SUITE, "18.0") is None
+    problem = database_problem(SOUND, SUITE, "19.0")
+    assert problem.startswith("it was made by Odoo 18.0 (base 18.0.1.3) and Odoo 19.0 is to serve it")
+    assert "migration" in problem
+    made_by_19 = {name: (state, version and "19" + version[2:]) for name, (state, version) in SOUND.items()}
+    assert database_problem(made_by_19, SUITE, "19.0") is None
+    assert "made by Odoo 19.0" in database_problem(made_by_19, SUITE, "18.0")
+    # the series is checked once the installation is known complete: a half-made database says that first
+    assert "no installed version" in database_problem(dict(SOUND, base=("to install", None)), SUITE, "19.0")
+
+
+def test_each_pair_of_series_has_databases_of_its_own():
+    # between two 18.0 databases, the names of the runs before series existed
+    assert demo_databases("18.0", "18.0") == ("sync_demo_source", "sync_demo_target")
+    pairs = [demo_databases(source, target) for source in ("18.0", "19.0") for target in ("18.0", "19.0")]
+    assert len({name for pair in pairs for name in pair}) == 8, pairs
+    assert demo_databases("19.0", "19.0") == ("sync_demo_source_19", "sync_demo_target_19")
+    assert demo_databases("18.0", "19.0") == ("sync_demo_source_18_to_19", "sync_demo_target_18_to_19")
+
+
+def test_the_protocol_follows_the_targets_series():
+    assert demo_protocol("19.0") == "json2"
+    assert demo_protocol("18.0") == "jsonrpc"
 
 
 def test_modules_left_to_install_upgrade_or_remove_are_named():

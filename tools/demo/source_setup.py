@@ -1,14 +1,16 @@
 """Demo scenario code (tools/run.py), on the source: the systems and the data types that send.
 
 mappings.py is prepended, and before it TARGET_PORT, TARGET_DB, KEY (the
-target user's API key), SUITE_TOKEN (the target's inbound token for this
-database), TRANSPORT (``rpc`` or ``wso2``), BROKER_URL and ORDERS (whether
-``sale`` is installed here and ``purchase`` on the target).  Runs again
+target user's API key), PROTOCOL and PROTOCOL_NAME (``json2``, JSON-2, for
+an Odoo 19.0 target; ``jsonrpc``, JSON-RPC, before it), SUITE_TOKEN (the
+target's inbound token for this database), TRANSPORT (``rpc`` or ``wso2``),
+BROKER_URL and ORDERS (whether ``sale`` is installed here and ``purchase``
+on the target).  Runs again
 safely: what exists is updated, nothing is made twice.
 """
 
 env["ir.config_parameter"].set_param("sync_base.own_code", "demo_source")
-rpc = {"transport": "rpc", "rpc_protocol": "jsonrpc", "rpc_host": "127.0.0.1", "rpc_port": TARGET_PORT,
+rpc = {"transport": "rpc", "rpc_protocol": PROTOCOL, "rpc_host": "127.0.0.1", "rpc_port": TARGET_PORT,
        "rpc_database": TARGET_DB, "batch_size": 200, "paused": False}
 
 
@@ -21,9 +23,10 @@ def system(code, vals):
     return env["sync.system"].create({**vals, "code": code})
 
 
-plain = system("demo_target", {**rpc, "name": "Demo target (JSON-RPC)", "rpc_login": "demo_connector",
+# the API key serves both protocols: a password over JSON-RPC, the bearer token over JSON-2 (which takes no password)
+plain = system("demo_target", {**rpc, "name": f"Demo target ({PROTOCOL_NAME})", "rpc_login": "demo_connector",
                                "rpc_password": KEY, "rpc_mode": "plain"})
-suite = system("demo_target_suite", {**rpc, "name": "Demo target purchasing (JSON-RPC, suite)", "rpc_login":
+suite = system("demo_target_suite", {**rpc, "name": f"Demo target purchasing ({PROTOCOL_NAME}, suite)", "rpc_login":
                                      "demo_connector", "rpc_password": KEY, "rpc_mode": "suite",
                                      "rpc_remote_token": SUITE_TOKEN})
 broker = system("demo_broker", {

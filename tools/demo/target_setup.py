@@ -4,7 +4,8 @@ mappings.py is prepended, and before it ORDERS (whether ``purchase`` is
 installed here and ``sale`` on the source).  Makes:
 
 * ``demo_connector``, the ordinary user the source's plain-mode system
-  logs in as, with a fresh API key;
+  logs in as, with a fresh API key (its password over JSON-RPC, its bearer
+  token over Odoo 19's JSON-2, which takes no password);
 * the systems that post here: ``demo_source`` (the source database itself,
   in suite mode) and ``demo_broker`` (the loopback broker, relaying for
   ``demo_source``), each with a fresh inbound token;
@@ -26,6 +27,10 @@ def user(login, name, groups):
 
 
 master_groups = ["base.group_user", "base.group_partner_manager", "product.group_product_manager"]
+if odoo.release.version_info[0] >= 19:
+    # Odoo 19 imports (load) a company's contact reading the company's commercial fields as the importing user,
+    # accounting's credit_limit among them: without its readonly group, every contact of a company is refused
+    master_groups.append("account.group_account_readonly")
 connector = user("demo_connector", "Demo connector (the source database)", master_groups)
 env["res.users.apikeys"].sudo().search([("user_id", "=", connector.id), ("name", "=", "sync demo")]).unlink()
 key = env["res.users.apikeys"].with_user(connector).sudo()._generate(None, "sync demo", False)
