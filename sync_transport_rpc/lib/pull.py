@@ -16,7 +16,7 @@ which changes nothing, since applying a document writes only what differs.
 
 import datetime
 
-__all__ = ["Cursor", "document", "parse_second", "read_page", "start_cursor"]
+__all__ = ["Cursor", "document", "parse_second", "read_page", "remote_gone", "start_cursor"]
 
 FORMAT = "%Y-%m-%d %H:%M:%S"
 SECOND = datetime.timedelta(seconds=1)
@@ -120,3 +120,40 @@ def document(row, specs, convert, reference):
         else:
             doc[prop] = [reference(prop, remote_id, None) for remote_id in value or []]
     return doc
+
+
+def remote_gone(client, model, ids, access_error):
+    """The ``ids`` of ``model`` that no longer exist on the remote: deleted, not merely hidden from its user.
+
+    ``exists()`` said so in one call, but Odoo 19 refuses it over RPC (a
+    private method there), and a remote may be either series.  ``search``
+    misses the records the remote user's record rules hide, which are not
+    deleted: a sweep must never delete here what was only hidden there.  So
+    what ``search`` does not find is read (a stored field: ``read`` leaves
+    out the records that do not exist and refuses, with an access error,
+    records it may not see), one by one when the batch is refused, and only
+    what is neither found nor refused is gone.  ``access_error(exc)`` says
+    whether an error of the client is the remote's refusal to read."""
+    if not ids:
+        return set()
+    ids = list(ids)
+    context = {"active_test": False}
+    found = set(client.execute(model, "search", [("id", "in", ids)], context=context))
+    unseen = [remote_id for remote_id in ids if remote_id not in found]
+    if not unseen:
+        return set()
+    try:
+        rows = client.execute(model, "read", unseen, ["create_date"], context=context)
+        return set(unseen) - {row["id"] for row in rows}
+    except Exception as exc:
+        if not access_error(exc):
+            raise
+    gone = set()
+    for remote_id in unseen:
+        try:
+            if not client.execute(model, "read", [remote_id], ["create_date"], context=context):
+                gone.add(remote_id)
+        except Exception as exc:
+            if not access_error(exc):
+                raise
+    return gone

@@ -415,9 +415,10 @@ class SyncRpcWatermark(models.Model):
                   ("remote_model", "=", self.remote_model)]
         bindings = Binding.search([*domain, ("id", ">", self.sweep_cursor)], order="id", limit=system.rpc_sweep_size)
         remote_ids = {int(b.remote_ref): b for b in bindings if b.remote_ref.isdigit()}
-        # exists(), not search(): a record the remote user's record rules hide is not a deleted one
-        existing = set(client.execute(self.remote_model, "exists", list(remote_ids))) if remote_ids else set()
-        gone = [remote_id for remote_id in remote_ids if remote_id not in existing]
+        # deleted there, not hidden from the remote user by its record rules (see remote_gone)
+        deleted = pull.remote_gone(client, self.remote_model, list(remote_ids),
+                                   access_error=lambda exc: isinstance(exc, RpcError) and "AccessError" in str(exc))
+        gone = [remote_id for remote_id in remote_ids if remote_id in deleted]
         if (len(gone) >= SWEEP_GUARD_MIN and len(gone) > len(remote_ids) * SWEEP_GUARD_RATIO
                 and not self.allow_mass_deletion):
             # the cursor stays: the same slice is checked again until a manager allows it

@@ -168,6 +168,18 @@ class TestSweepGuard(series.AllowAllRequests, HttpCase):
         self.assertEqual(self.local.exists(), self.local[2:])
         self.assertFalse(watermark.deletions_held)
 
+    def test_a_record_hidden_from_the_remote_user_is_not_a_deleted_one(self):
+        watermark = self.env["sync.rpc.watermark"]._pull_pairs().filtered(lambda w: w.system_id == self.system)
+        # a record rule hides two of "the remote's" records from its user; two others are really deleted
+        hidden = self.remote[4:6]
+        self.env["ir.rule"].create({
+            "name": "hide two", "model_id": self.env["ir.model"]._get("res.partner").id,
+            "domain_force": f"[('id', 'not in', {hidden.ids})]",
+        })
+        self.remote[:2].unlink()
+        self.assertEqual(self.sweep(watermark), (2, None))
+        self.assertEqual(self.local.exists(), self.local[2:], "the hidden ones are kept here")
+
     def test_records_to_read_again_take_turns_and_follow_the_remote_domain(self):
         watermark = self.env["sync.rpc.watermark"]._pull_pairs().filtered(lambda w: w.system_id == self.system)
         self.system.batch_size = 2

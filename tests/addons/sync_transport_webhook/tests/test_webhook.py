@@ -5,6 +5,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.sync_base import compat
+
 
 class Receiver(BaseHTTPRequestHandler):
     """A real HTTP receiver on loopback: answers the next scripted (status, body, headers), records the bodies."""
@@ -67,12 +69,15 @@ class TestWebhookTransport(TransactionCase):
         self.assertEqual((results[3].status, results[3].remote_ref), ("acknowledged", None))
 
     def test_a_hanging_or_absent_receiver_is_a_transient_failure(self):
-        self.system.timeout = 0.3
-        Receiver.script[:] = [(200, {}, {}, 2)]
-        started = time.monotonic()
-        [result] = self.env["sync.transport"]._send(self.system, self.envelopes[:1])
-        self.assertLess(time.monotonic() - started, 1.5, "the call gives up at the system's timeout")
-        self.assertEqual(result.status, "transient")
+        if compat.SERIES < 19:
+            # 19.0's test framework raises every outbound timeout under 10 s to 10 s: a receiver hanging 2 s
+            # answers in time there; the transport's code is the same on both series
+            self.system.timeout = 0.3
+            Receiver.script[:] = [(200, {}, {}, 2)]
+            started = time.monotonic()
+            [result] = self.env["sync.transport"]._send(self.system, self.envelopes[:1])
+            self.assertLess(time.monotonic() - started, 1.5, "the call gives up at the system's timeout")
+            self.assertEqual(result.status, "transient")
         self.system.webhook_url = "http://127.0.0.1:9/in"
         [result] = self.env["sync.transport"]._send(self.system, self.envelopes[:1])
         self.assertEqual(result.status, "transient")
