@@ -269,9 +269,9 @@ def announce_series(every_series):
               "ODOO19_PYTHON to an Odoo 19.0 tree and its virtual environment to run them)")
 
 
-def run_e2e_tier(tally, cluster, every_series, args):
-    """The e2e tests in full on the first series; on the others those marked ``every_series``."""
-    for index, series in enumerate(every_series):
+def run_e2e_tier(tally, cluster, every_series, args, first=True):
+    """The e2e tests in full on the first series (``first``); on the others those marked ``every_series``."""
+    for index, series in enumerate(every_series, start=0 if first else 1):
         env = {
             "SYNC_TEST_PGDATA": str(cluster.datadir),
             "SYNC_TEST_PGPORT": str(cluster.port),
@@ -279,7 +279,59 @@ def run_e2e_tier(tally, cluster, every_series, args):
             SERIES_ENV: series.name,
         }
         selection = [] if index == 0 else ["-m", "every_series"]
-        run_pytest(tally, f"e2e (Odoo {series.name})", ["tests/e2e", *selection, *args.pytest_args], extra_env=env)
+        # the slowest tests, printed: what to look at when the run nears CI's limit
+        run_pytest(tally, f"e2e (Odoo {series.name})", ["tests/e2e", "--durations=15", *selection, *args.pytest_args],
+                   extra_env=env)
+
+
+def start_odoo_tier_beside(series, args):
+    """Start the Odoo tier of ``series`` in a process of its own (its own cluster); its output goes to a file."""
+    log = Path(tempfile.mkstemp(prefix=f"sync-odoo-{series.major}-", suffix=".log")[1])
+    command = [sys.executable, str(ROOT / "tests" / "runner.py"), "--tier", "odoo", "--series", series.name]
+    for addon in args.addon or ():
+        command += ["--addon", addon]
+    env = {key: value for key, value in os.environ.items() if key != "SYNC_TEST_WORKDIR"}
+    print(f"the Odoo tier of Odoo {series.name} runs beside the e2e tier; its output follows it")
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    return series, process, log
+
+
+def finish_odoo_tier_beside(tally, series, process, log):
+    """Wait for it, print its output and add its counts (its last line) to the tally."""
+    process.wait()
+    text = log.read_text(errors="replace")
+    log.unlink(missing_ok=True)
+    banner(f"odoo (Odoo {series.name}), run beside the e2e tier")
+    print(text)
+    totals = re.findall(r"^(\d+) passed, (\d+) failed, (\d+) skipped$", text, re.MULTILINE)
+    if not totals:
+        tally.add(failed=1, failure=f"odoo (Odoo {series.name}): the tier did not report (exit {process.returncode})")
+        return
+    passed, failed, skipped = (int(g) for g in totals[-1])
+    tally.add(passed=passed, failed=failed, skipped=skipped,
+              failure=f"odoo (Odoo {series.name}): {failed} failed (above)" if failed else None)
+
+
+def run_odoo_and_e2e(tally, cluster, every_series, tiers, args):
+    """The odoo and e2e tiers on every series found."""
+    # with the e2e tier too, the other series' Odoo tier runs beside the first series' e2e tier, in a
+    # process and on a cluster of its own: the e2e tier mostly waits on servers and schedulers
+    beside = every_series[1:] if "odoo" in tiers and "e2e" in tiers and not args.sequential else []
+    if "odoo" in tiers:
+        for series in every_series:
+            if series not in beside:
+                os.environ[SERIES_ENV] = series.name
+                run_odoo_tier(tally, cluster, args.addon or list(ADDONS))
+    running = [start_odoo_tier_beside(series, args) for series in beside]
+    try:
+        if "e2e" in tiers:
+            run_e2e_tier(tally, cluster, every_series[:1], args)
+    finally:
+        for series, process, log in running:
+            finish_odoo_tier_beside(tally, series, process, log)
+    if "e2e" in tiers:
+        run_e2e_tier(tally, cluster, every_series[1:], args, first=False)
 
 
 # ----------------------------------------------------------------------
@@ -291,6 +343,8 @@ def main(argv=None):
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL cluster and its databases")
     parser.add_argument("--series", action="append", choices=("18.0", "19.0"),
                         help="odoo and e2e tiers: only these Odoo series (default: every series found)")
+    parser.add_argument("--sequential", action="store_true",
+                        help="run the second series' Odoo tier after the e2e tier, not beside it")
     parser.add_argument("pytest_args", nargs="*", help="extra arguments for the e2e pytest run (e.g. -k smoke)")
     args = parser.parse_args(argv)
     tiers = args.tier or list(TIERS)
@@ -323,12 +377,7 @@ def main(argv=None):
             banner(f"PostgreSQL: a cluster of this run in {workdir}")
             cluster = PgCluster(workdir / "pgdata").init().start()
             print(f"listening on 127.0.0.1:{cluster.port}")
-            if "odoo" in tiers:
-                for series in every_series:
-                    os.environ[SERIES_ENV] = series.name
-                    run_odoo_tier(tally, cluster, args.addon or list(ADDONS))
-            if "e2e" in tiers:
-                run_e2e_tier(tally, cluster, every_series, args)
+            run_odoo_and_e2e(tally, cluster, every_series, tiers, args)
     finally:
         if cluster and not args.keep:
             cluster.destroy()
