@@ -1,4 +1,7 @@
-"""The run command (bin/run): two databases on the machine's PostgreSQL, two servers, the demo's table."""
+"""The run command (bin/run): two databases on the machine's PostgreSQL, two servers, the demo's table.
+
+Run on every series the test command finds: on the second, SYNC_TEST_SERIES names it, and bin/run serves both
+databases (those of that series: tools/run_checks.demo_databases) with it."""
 
 import re
 import socket
@@ -8,8 +11,10 @@ import sys
 import pytest
 
 from tests.e2e.conftest import ROOT
+from tests.harness.odoo_env import find_series
 from tests.harness.pg import PgError, ensure_system_postgres, free_port
-from tools.run import SOURCE_DB, TARGET_DB, MachinePostgres
+from tools.run import MachinePostgres
+from tools.run_checks import demo_databases
 
 ROW_RE = re.compile(r"^(?P<type>.+?)\s+(?P<sent>\d+)\s+(?P<done>\d+)\s+(?P<failed>\d+)$", re.MULTILINE)
 
@@ -24,13 +29,16 @@ def listening(port):
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+@pytest.mark.every_series
 def test_the_demo_sends_everything_and_runs_again_safely():
+    series = find_series().name
+    source_db, target_db = demo_databases(series, series)
     try:
         pg = MachinePostgres(ensure_system_postgres(log=lambda _text: None))
     except (PgError, subprocess.CalledProcessError) as exc:
         pytest.skip(f"SKIPPED: the machine's PostgreSQL cannot be started here: {exc}")
     # what this test's runs make: the demo databases may hold earlier runs' records, in whatever state
-    started = pg.query(SOURCE_DB, "SELECT now() at time zone 'utc'")[0][0] if pg.exists(SOURCE_DB) else None
+    started = pg.query(source_db, "SELECT now() at time zone 'utc'")[0][0] if pg.exists(source_db) else None
     source_port, target_port = free_port(), free_port()
     ports = ["--source-port", str(source_port), "--target-port", str(target_port)]
     try:
@@ -54,19 +62,19 @@ def test_the_demo_sends_everything_and_runs_again_safely():
         assert table["Companies and contacts"] == (10, 10, 0), second.stdout
         assert table["Sale orders"] == (1, 1, 0), second.stdout
         assert "sent through the WSO2 broker" in second.stdout
-        assert pg.query(SOURCE_DB, "SELECT count(*) FROM sync_system WHERE code = 'demo_target'") == [(1,)]
-        assert pg.query(SOURCE_DB, "SELECT count(*) FROM sync_data_type")[0][0] == 7
-        refs = pg.query(TARGET_DB, "SELECT count(*), count(DISTINCT ref) FROM res_partner WHERE ref LIKE 'DEMO-%%'")
-        sent = pg.query(SOURCE_DB, "SELECT count(*) FROM res_partner WHERE ref LIKE 'DEMO-%%'")
+        assert pg.query(source_db, "SELECT count(*) FROM sync_system WHERE code = 'demo_target'") == [(1,)]
+        assert pg.query(source_db, "SELECT count(*) FROM sync_data_type")[0][0] == 7
+        refs = pg.query(target_db, "SELECT count(*), count(DISTINCT ref) FROM res_partner WHERE ref LIKE 'DEMO-%%'")
+        sent = pg.query(source_db, "SELECT count(*) FROM res_partner WHERE ref LIKE 'DEMO-%%'")
         assert refs[0][0] == refs[0][1] == sent[0][0], "every demo partner is on the target once"
         # every confirmed sale order is a purchase order on the target, once, with its three lines
-        sold = dict(pg.query(SOURCE_DB, "SELECT o.name, count(l.id) FROM sale_order o JOIN sale_order_line l "
+        sold = dict(pg.query(source_db, "SELECT o.name, count(l.id) FROM sale_order o JOIN sale_order_line l "
                                         "ON l.order_id = o.id WHERE o.client_order_ref LIKE 'DEMO-%%' "
                                         # typed: on a machine without the demo databases, started is None
                                         "AND o.create_date >= coalesce(%s::timestamp, '-infinity'::timestamp) "
                                         "GROUP BY 1", (started,)))
         assert len(sold) == 3, sold
-        bought = pg.query(TARGET_DB, "SELECT o.partner_ref, count(l.id), min(v.name) FROM purchase_order o "
+        bought = pg.query(target_db, "SELECT o.partner_ref, count(l.id), min(v.name) FROM purchase_order o "
                                      "JOIN purchase_order_line l ON l.order_id = o.id "
                                      "JOIN res_partner v ON v.id = o.partner_id WHERE o.partner_ref = ANY(%s) "
                                      "GROUP BY 1", (list(sold),))
