@@ -10,11 +10,10 @@ command that would), creates a source and a target database with the suite
 (and ``product``) installed, loads a ready configuration on both (a library,
 data types for contact tags, companies and contacts with their countries,
 and products) with the target as a plain-mode system over JSON-RPC (JSON-2
-for an Odoo 19.0 target), serves
-each database by its own Odoo server with cron workers running, creates
-demo records on the source and prints what became of them: messages per
-data type sent, acknowledged and failed, the time taken, and the median
-latency from the commit to the acknowledgement.
+for an Odoo 19.0 target), serves each database by its own Odoo server with
+cron workers running, creates demo records on the source and prints what
+became of them: messages per data type sent, acknowledged and failed, the
+time taken, and the median latency from the commit to the acknowledgement.
 
 When Odoo's ``sale`` and ``purchase`` addons are there, ``sale`` is
 installed on the source and ``purchase`` on the target, and confirmed sale
@@ -30,10 +29,9 @@ database, with its own interpreter and addons path (Odoo 19.0 is found with
 source reaches an Odoo 19.0 target over its JSON-2 API, with the target
 connector's API key as bearer token, and an 18.0 target over JSON-RPC::
 
-    ODOO19_PATH=/opt/odoo19 ODOO19_PYTHON=/opt/odoo19-venv/bin/python \
-        bin/run --target-series 19.0 --companies 2 --products 3 --orders 1
-    ODOO19_PATH=/opt/odoo19 ODOO19_PYTHON=/opt/odoo19-venv/bin/python \
-        bin/run --source-series 19.0 --target-series 18.0
+    export ODOO19_PATH=/opt/odoo19 ODOO19_PYTHON=/opt/odoo19-venv/bin/python
+    bin/run --target-series 19.0 --companies 2 --products 3 --orders 1
+    bin/run --source-series 19.0 --target-series 18.0
 
 Each pair of series has databases of its own (a database made by one series
 cannot be served by another without a migration): ``sync_demo_source`` and
