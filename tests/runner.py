@@ -205,7 +205,11 @@ def run_odoo_tests(tally, instance, label, modules):
         tally.add(failed=1, failure=f"odoo: the tests of {label} did not report")
         return
     failed, errors, run = (int(g) for g in match.groups())
-    skipped = len(ODOO_SKIPPED_RE.findall(output))
+    skipped_lines = [line for line in output.splitlines() if ODOO_SKIPPED_RE.search(line)]
+    skipped = len(skipped_lines)
+    for line in skipped_lines:
+        # a test skipped on one series says why, in CI's log
+        print("    skipped:", line.split(": skipped ", 1)[-1][:300])
     print(f"{label}: {run} tests, {failed} failed, {errors} errors, {skipped} skipped ({time.monotonic() - t0:.0f}s)")
     tally.add(passed=run - failed - errors - skipped, failed=failed + errors, skipped=skipped,
               failure=f"odoo: {label}: {failed + errors} failed" if failed + errors else None)
