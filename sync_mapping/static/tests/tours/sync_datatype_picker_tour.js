@@ -51,7 +51,8 @@ registry.category("web_tour.tours").add("sync_datatype_picker_tour", {
         // a path through a relation: Country > Country Code
         { trigger: `${LINES} .o_field_x2many_list_row_add a`, run: "click" },
         ...pickPath("country_id", "code"),
-        { trigger: `${LINES} .o_data_row:eq(1) [name=line_type]:contains(Default)` },
+        // the path became a template line: its value is the template, edited as text (no picker)
+        { trigger: `${LINES} .o_data_row:eq(1) [name=value] input:value({country_id.code})` },
         { trigger: `${LINES} .o_data_row:eq(1) [name=name] input:value(country_code)` },
         ...saveForm(),
         // saved, with a warning: the schema allows the name only
