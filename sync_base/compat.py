@@ -95,8 +95,15 @@ def cached_values(records, field):
 def cron_progress(env, done, remaining):
     """Report a scheduler's progress to Odoo's cron runner (which runs it again while ``remaining``).
 
-    Both series keep ``ir.cron._notify_progress``.  19.0 prefers
-    ``_commit_progress``, which commits the transaction; the suite's
-    schedulers leave their commits to the cron runner (a batch either lands
-    whole or not at all), so they keep the call that only reports."""
-    env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+    18.0: ``ir.cron._notify_progress``.  19.0 deprecates it (a warning with
+    its stack on every call) for ``_commit_progress``, which commits the
+    transaction; the suite's schedulers leave their commits to the cron
+    runner (a batch either lands whole or not at all), so on 19.0 the
+    progress record is written as ``_notify_progress`` writes it, and
+    nothing is committed."""
+    if SERIES < 19:
+        env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return
+    progress_id = env.context.get("ir_cron_progress_id")
+    if progress_id:
+        env["ir.cron.progress"].sudo().browse(progress_id).write({"done": done, "remaining": remaining})

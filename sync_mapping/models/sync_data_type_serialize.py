@@ -95,11 +95,11 @@ class SyncDataType(models.Model):
         may not read: it names the hidden record by model and id only, never by anything read from it."""
         message = _("%(user)s, whose rights bound what %(data_type)s sends, may not read %(hidden)s.",
                     user=self.sudo().owner_id.name, data_type=self.display_name,
-                    hidden=f"{hidden._name},{hidden.id}")
+                    hidden=hidden._name + "," + str(hidden.id))
         if line is None:
             return SyncMappingError(message)
-        return SyncMappingError(_("%(record)s, property %(prop)s: %(error)s", record=f"{record._name},{record.id}",
-                                  prop=line.name, error=message))
+        return SyncMappingError(_("%(record)s, property %(prop)s: %(error)s",
+                                  record=record._name + "," + str(record.id), prop=line.name, error=message))
 
     def _validate_document(self, record, document):
         if not self.schema_id:
@@ -112,7 +112,7 @@ class SyncDataType(models.Model):
         details = "; ".join(f"property {path}: {message}" for path, message in errors)
         return SyncMappingError(
             _("%(record)s (%(name)s) does not validate against %(schema)s: %(details)s",
-              record=f"{record._name},{record.id}", name=record.display_name,
+              record=record._name + "," + str(record.id), name=record.display_name,
               schema=self.schema_id.display_name, details=details)
         )
 
@@ -142,7 +142,7 @@ class SyncDataType(models.Model):
     def _line_error(self, line, record, error):
         return SyncMappingError(
             _("%(record)s (%(name)s), property %(prop)s of %(data_type)s: %(error)s",
-              record=f"{record._name},{record.id}", name=record.display_name, prop=line.name,
+              record=record._name + "," + str(record.id), name=record.display_name, prop=line.name,
               data_type=self.display_name, error=error)
         )
 

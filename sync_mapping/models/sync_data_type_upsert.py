@@ -68,7 +68,7 @@ class SyncDataType(models.Model):
             raise SyncMappingError(
                 _("The document does not validate against %(schema)s: %(details)s",
                   schema=self.schema_id.display_name,
-                  details="; ".join(f"property {p}: {m}" for p, m in errors))
+                  details="; ".join("property " + str(p) + ": " + str(m) for p, m in errors))
             )
         Model = target_env[self.model_name]
         remote_model, ref = (remote_ref if isinstance(remote_ref, (tuple, list)) else (self.model_name, remote_ref))

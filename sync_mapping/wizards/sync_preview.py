@@ -42,7 +42,7 @@ class SyncPreview(models.TransientModel):
 
         Says which record, never what it holds (Odoo's access error may name it).
         """
-        for what, target in ((_("the record %(record)s", record=f"{record._name},{record.id}"), record),
+        for what, target in ((_("the record %(record)s", record=record._name + "," + str(record.id)), record),
                              (_("the system %(system)s", system=self.system_id.id), self.system_id)):
             if not target:
                 continue

@@ -308,13 +308,15 @@ class OdooRpcClient:
         return self._uid
 
     def _json2_uid(self):
-        # refused (401) when the key or the database is
+        # refused (401) when the key or the database is; its "uid" is the key's user, whom every call runs as
         context = self.execute("res.users", "context_get")
+        key_uid = context.get("uid") if isinstance(context, dict) else None
         found = self.execute("res.users", "search_read", [("login", "=", self.login)], fields=["id"], limit=1)
-        if not found or not isinstance(context, dict):
-            raise RpcError("auth", f"the API key is accepted by database {self.database!r}, but login "
-                                   f"{self.login!r} is not its user there")
-        return found[0]["id"]
+        if not key_uid or not found or found[0]["id"] != key_uid:
+            # a key of another user than the login configured: every call would run with that user's rights
+            raise RpcError("auth", f"the API key is accepted by database {self.database!r}, but it is not the key "
+                                   f"of login {self.login!r}: set the key of that user, or its login")
+        return key_uid
 
     def execute(self, model, method, *args, **kwargs):
         """``model.method(*args, **kwargs)`` as the configured user (``execute_kw``, or JSON-2's named call)."""
@@ -345,13 +347,17 @@ class OdooRpcClient:
         name, message = json2_error(status, None if answer is ValueError else answer)
         if status == 401:
             kind = "auth"
-        elif status in JSON2_TRANSIENT_STATUSES:
+        elif status in JSON2_TRANSIENT_STATUSES or (not name and status >= 500):
+            # a proxy's or an overloaded server's page: another try can succeed, as over JSON-RPC
             kind = "transient"
+        elif status == 404 and not name:
+            # what Odoo answers for a database it cannot reach (PostgreSQL restarting, a restore): as the suite
+            # endpoint's 404, tried again on the retry delays, never lost on a passing outage
+            kind = "transient"
+            message = (f"{path} not found (HTTP 404): database {self.database!r} is unavailable, or the remote is "
+                       "no Odoo 19 or later")
         else:
             kind = classify_remote_error(name, message)
-        if status == 404 and not name:
-            message = f"{path} not found (HTTP 404): is the remote an Odoo 19 or later, with database " \
-                      f"{self.database!r}?"
         raise RpcError(kind, f"{name}: {message}".strip(": "), remote=message)
 
     def __repr__(self):

@@ -212,6 +212,16 @@ class TestPlainOverJson2(TestPlainAgainstItself):
         self.assertIn("login plain_user accepted", message)
         self.assertNotIn("deprecates", message)
 
+    def test_a_key_of_another_user_than_the_login_is_refused(self):
+        # every call would run as the key's user: an administrator's key under a connector's login must not pass
+        admin_key = self.env["res.users.apikeys"].with_user(self.env.ref("base.user_admin")).sudo()._generate(
+            None, "json2 admin", False)
+        self.system.rpc_password = admin_key
+        notification = self.system.action_test_connection()["params"]
+        self.assertEqual(notification["type"], "danger")
+        self.assertIn("not the key of login 'plain_user'", notification["message"])
+        self.assertNotIn(admin_key, notification["message"])
+
     def test_a_refused_key_is_an_auth_failure(self):
         self.system.rpc_password = "not-a-key"
         with self.assertRaises(RpcError) as caught:

@@ -129,7 +129,7 @@ class SyncSystem(models.Model):
             if missing:
                 raise ValidationError(_("System %(name)s: %(auth)s authentication needs %(missing)s.",
                                         name=self.display_name, auth=system.wso2_auth,
-                                        missing=", ".join(f"wso2_{m}" for m in missing)))
+                                        missing=", ".join("wso2_" + m for m in missing)))
             files = []
             verify = system.wso2_verify_tls
             if verify and system.wso2_ca_bundle:

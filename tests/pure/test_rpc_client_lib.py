@@ -133,3 +133,29 @@ def test_json2_errors_keep_the_name_and_message_and_never_the_traceback():
     body = {"name": "odoo.exceptions.AccessError", "message": "no", "debug": "Traceback (most recent call last)"}
     assert json2.json2_error(403, body) == ("odoo.exceptions.AccessError", "no")
     assert json2.json2_error(502, None) == ("", "HTTP 502")
+
+
+@pytest.mark.parametrize(("status", "body", "kind"), [
+    (500, b"<html>Internal Server Error</html>", "transient"),
+    (502, b"<html>Bad Gateway</html>", "transient"),
+    (404, b"<html>Not Found</html>", "transient"),
+    (401, json.dumps({"name": "werkzeug.exceptions.Unauthorized", "message": "Invalid apikey"}).encode(), "auth"),
+    (404, json.dumps({"name": "werkzeug.exceptions.NotFound", "message": "the model 'x' does not exist"}).encode(),
+     "permanent"),
+    (422, json.dumps({"name": "odoo.exceptions.ValidationError", "message": "no"}).encode(), "permanent"),
+    (500, json.dumps({"name": "psycopg2.errors.SerializationFailure", "message": "could not serialize access"})
+     .encode(), "transient"),
+])
+def test_json2_answers_keep_the_meaning_they_have_over_json_rpc(status, body, kind):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Remote)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        Remote.status, Remote.body = status, body
+        json2 = client.OdooRpcClient("json2", "127.0.0.1", server.server_address[1], "db", "login", "key", timeout=5)
+        with pytest.raises(client.RpcError) as caught:
+            json2.execute("res.partner", "search", [])
+        assert caught.value.kind == kind, str(caught.value)
+        assert "key" not in str(caught.value).replace("apikey", "")
+    finally:
+        server.shutdown()
+        server.server_close()
