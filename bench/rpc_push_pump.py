@@ -12,7 +12,7 @@ from odoo import SUPERUSER_ID, api
 
 env = env  # noqa: F821, PLW0127 - bound by the shell runner
 registry = env.registry
-mine = [("system_id.code", "=", "bench_rpc")]
+mine = [("system_id.code", "=", globals().get("CODE", "bench_rpc"))]
 queueing_done = threading.Event()
 errors = []
 

@@ -3,13 +3,15 @@
     python3 bench/run.py [--only NAME]
 
 Each figure is a rate or a ratio measured side by side in one run, on a
-PostgreSQL cluster of the run's own and real Odoo 18.0.  Not part of the
+PostgreSQL cluster of the run's own and real Odoo (the json2 figures: a 19.0 target).  Not part of the
 test run.
 """
 
 import argparse
 import concurrent.futures
 import datetime
+import importlib
+import importlib.util
 import json
 import math
 import os
@@ -28,7 +30,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness.odoo_env import ADDONS, OdooMissing, find_odoo
+from tests.harness.odoo_env import ADDONS, OdooMissing, find_all_series, find_odoo
 from tests.harness.odoo_server import JsonRpc, OdooInstance, OdooServer
 from tests.harness.pg import PgCluster
 
@@ -292,6 +294,75 @@ def bench_rpc(instance, count=2000, per_record=200, rounds=3):
     }
 
 
+JSON2_PREFIX = "J2B-"
+
+
+def _suite_client(protocol, port, database, key):
+    """The suite's own RPC client (sync_transport_rpc/lib/client.py, which imports nothing of Odoo)."""
+    lib = ROOT / "sync_transport_rpc" / "lib"
+    spec = importlib.util.spec_from_file_location("bench_rpc_lib", lib / "__init__.py",
+                                                  submodule_search_locations=[str(lib)])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["bench_rpc_lib"] = package
+    spec.loader.exec_module(package)
+    client = importlib.import_module("bench_rpc_lib.client")
+    return client.OdooRpcClient(protocol, "127.0.0.1", port, database, "sync_remote", key, timeout=60)
+
+
+def bench_json2(instance, count=2000, per_record=200, rounds=2):
+    """Odoo 19's JSON-2 beside JSON-RPC, same task, same run: a 19.0 target, this database pushing to it.
+
+    One ``create`` call per record with the suite's client, then the plain
+    push of ``count`` partners end to end, the protocols taking turns
+    ``rounds`` times on the same system (its protocol switched between
+    rounds); the best round of each is kept."""
+    series = [s for s in find_all_series() if s.major == 19]
+    if not series:
+        return {"json2": "skipped: no Odoo 19.0 found (ODOO19_PATH, ODOO19_PYTHON)"}
+    target = OdooInstance(instance.cluster, "sync_bench_target19", with_test_addons=False, series=series[0])
+    target.install(["base"])
+    key = target.shell(REMOTE_USER)
+    server = OdooServer(target).start()
+    protocols = ("jsonrpc", "json2")
+    per_record_rates, push_rates = {}, {p: [] for p in protocols}
+    try:
+        for protocol in protocols:
+            client = _suite_client(protocol, server.port, target.dbname, key)
+            started = time.perf_counter()
+            for index in range(per_record):
+                client.execute("res.partner", "create", [{"name": f"One call {protocol} {index}",
+                                                          "ref": f"ONE-{protocol}-{index:05d}"}])
+            per_record_rates[protocol] = per_record / (time.perf_counter() - started)
+            client.close()
+        scenario = f"CODE = 'bench_json2'\nPREFIX = {JSON2_PREFIX!r}\n"
+        system_id = instance.shell(f"PORT = {server.port}\nDATABASE = {target.dbname!r}\nKEY = {key!r}\n" + scenario
+                                   + (BENCH / "rpc_push_setup.py").read_text())
+        for round_ in range(rounds):
+            for protocol in protocols:
+                instance.shell(f"env['sync.system'].browse({system_id}).rpc_protocol = {protocol!r}\nresult = 1")
+                instance.shell(f"ROUND = '{protocol}{round_}'\nN = {count}\n" + scenario
+                               + (BENCH / "rpc_push_partners.py").read_text())
+                pumped = instance.shell(scenario + (BENCH / "rpc_push_pump.py").read_text(), timeout=3600)
+                if pumped["states"].get("done") != count * (round_ * len(protocols) + protocols.index(protocol) + 1):
+                    raise RuntimeError(f"json2 push: not every message done: {pumped['states']}")
+                push_rates[protocol].append(count / pumped["seconds"])
+        arrived = target.shell(f"result = env['res.partner'].search_count([('ref', 'like', '{JSON2_PREFIX}')])")
+    finally:
+        server.stop()
+    if arrived != count * rounds * len(protocols):
+        raise RuntimeError(f"json2 push: {arrived} partners arrived, {count * rounds * len(protocols)} sent")
+    best = {protocol: max(rates) for protocol, rates in push_rates.items()}
+    return {
+        "json2_execute_per_record_calls_per_s": round(per_record_rates["json2"]),
+        "jsonrpc19_execute_per_record_calls_per_s": round(per_record_rates["jsonrpc"]),
+        "json2_plain_push_partners_per_s": round(best["json2"]),
+        "jsonrpc19_plain_push_partners_per_s": round(best["jsonrpc"]),
+        "json2_vs_jsonrpc_push_pct": round(best["json2"] / best["jsonrpc"] * 100, 1),
+        "json2_rounds_push_partners_per_s": [round(rate) for rate in push_rates["json2"]],
+        "jsonrpc19_rounds_push_partners_per_s": [round(rate) for rate in push_rates["jsonrpc"]],
+    }
+
+
 def bench_wso2(instance, count=2000):
     """Messages per second through the test broker (a real HTTP server on loopback), one per request and batched."""
     broker = subprocess.Popen([sys.executable, str(ROOT / "sync_transport_wso2" / "tests" / "broker_server.py"),
@@ -337,6 +408,7 @@ BENCHMARKS = {
     "claims": bench_claims,
     "latency": bench_latency,
     "rpc": bench_rpc,
+    "json2": bench_json2,
     "wso2": bench_wso2,
     "memory": bench_memory,
 }
