@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from tests.e2e.conftest import ROOT
-from tests.harness.odoo_env import find_series
+from tests.harness.odoo_env import find_all_series, find_series
 from tests.harness.pg import PgError, ensure_system_postgres, free_port
 from tools.run import MachinePostgres
 from tools.run_checks import demo_databases
@@ -33,6 +33,9 @@ def listening(port):
 def test_the_demo_sends_everything_and_runs_again_safely():
     series = find_series().name
     source_db, target_db = demo_databases(series, series)
+    # on the second series the demo runs once, over RPC: the broker's path is the same code, proven there by the
+    # Odoo tier's broker tests, and CI's time is counted
+    through_broker = series == find_all_series()[0].name
     try:
         pg = MachinePostgres(ensure_system_postgres(log=lambda _text: None))
     except (PgError, subprocess.CalledProcessError) as exc:
@@ -53,15 +56,16 @@ def test_the_demo_sends_everything_and_runs_again_safely():
         assert "median latency from the commit to the acknowledgement" in first.stdout
         assert f"http://localhost:{source_port}" in first.stdout
         assert listening(source_port) and listening(target_port), "the servers stay up"
-        # again, through the broker: the same databases and configuration, new records, nothing made twice
-        second = run("--wso2", "--broker-port", str(free_port()), "--companies", "2", "--products", "3",
-                     "--orders", "1", *ports)
-        assert second.returncode == 0, second.stdout + second.stderr
-        table = {m["type"].strip(): (int(m["sent"]), int(m["done"]), int(m["failed"]))
-                 for m in ROW_RE.finditer(second.stdout)}
-        assert table["Companies and contacts"] == (10, 10, 0), second.stdout
-        assert table["Sale orders"] == (1, 1, 0), second.stdout
-        assert "sent through the WSO2 broker" in second.stdout
+        if through_broker:
+            # again, through the broker: the same databases and configuration, new records, nothing made twice
+            second = run("--wso2", "--broker-port", str(free_port()), "--companies", "2", "--products", "3",
+                         "--orders", "1", *ports)
+            assert second.returncode == 0, second.stdout + second.stderr
+            table = {m["type"].strip(): (int(m["sent"]), int(m["done"]), int(m["failed"]))
+                     for m in ROW_RE.finditer(second.stdout)}
+            assert table["Companies and contacts"] == (10, 10, 0), second.stdout
+            assert table["Sale orders"] == (1, 1, 0), second.stdout
+            assert "sent through the WSO2 broker" in second.stdout
         assert pg.query(source_db, "SELECT count(*) FROM sync_system WHERE code = 'demo_target'") == [(1,)]
         assert pg.query(source_db, "SELECT count(*) FROM sync_data_type")[0][0] == 7
         refs = pg.query(target_db, "SELECT count(*), count(DISTINCT ref) FROM res_partner WHERE ref LIKE 'DEMO-%%'")
@@ -73,7 +77,7 @@ def test_the_demo_sends_everything_and_runs_again_safely():
                                         # typed: on a machine without the demo databases, started is None
                                         "AND o.create_date >= coalesce(%s::timestamp, '-infinity'::timestamp) "
                                         "GROUP BY 1", (started,)))
-        assert len(sold) == 3, sold
+        assert len(sold) == (3 if through_broker else 2), sold
         bought = pg.query(target_db, "SELECT o.partner_ref, count(l.id), min(v.name) FROM purchase_order o "
                                      "JOIN purchase_order_line l ON l.order_id = o.id "
                                      "JOIN res_partner v ON v.id = o.partner_id WHERE o.partner_ref = ANY(%s) "
