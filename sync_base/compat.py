@@ -20,6 +20,8 @@ SERIES = release.version_info[0]
 #: ``res.users``' groups, and the groups of actions (``ir.actions.*``): ``groups_id`` on 18.0, ``group_ids`` since 19.0
 GROUP_IDS = "group_ids" if SERIES >= 19 else "groups_id"
 
+#: ``res.groups``' users: ``users`` on 18.0, ``user_ids`` since 19.0
+USER_IDS = "user_ids" if SERIES >= 19 else "users"
 
 
 def all_groups(user):
@@ -36,10 +38,6 @@ def group_users(group):
     18.0: ``users``; 19.0: ``user_ids`` holds those given the group,
     ``all_user_ids`` adds the others."""
     return group.all_user_ids if SERIES >= 19 else group.users
-
-
-#: ``res.groups``' users: ``users`` on 18.0, ``user_ids`` since 19.0
-USER_IDS = "user_ids" if SERIES >= 19 else "users"
 
 
 def declare_constraints(namespace, constraints):

@@ -28,7 +28,6 @@ def direct_chat(channels, partner_ids):
     return channels.channel_get(partners_to=partner_ids)
 
 
-
 class AllowAllRequests:
     """For HttpCase classes whose test server is called by the suite's own HTTP clients, as on 18.0.
 

@@ -337,14 +337,14 @@ class OdooRpcClient:
             accept_statuses=tuple(range(100, 600)),
         )
         try:
-            answer = json.loads(raw) if raw else None
+            answer, is_json = (json.loads(raw) if raw else None), True
         except ValueError:
-            answer = ValueError
+            answer, is_json = None, False
         if status == 200:
-            if answer is ValueError:
+            if not is_json:
                 raise RpcError("transient", f"{self.base_url}{path} answered something that is not JSON")
             return answer
-        name, message = json2_error(status, None if answer is ValueError else answer)
+        name, message = json2_error(status, answer)
         if status == 401:
             kind = "auth"
         elif status in JSON2_TRANSIENT_STATUSES or (not name and status >= 500):

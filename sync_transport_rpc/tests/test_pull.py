@@ -180,6 +180,26 @@ class TestSweepGuard(series.AllowAllRequests, HttpCase):
         self.assertEqual(self.sweep(watermark), (2, None))
         self.assertEqual(self.local.exists(), self.local[2:], "the hidden ones are kept here")
 
+    def test_pull_reads_and_the_sweep_work_over_json2(self):
+        if compat.SERIES < 19:
+            self.skipTest(f"Odoo {compat.SERIES}.0 has no JSON-2 API (Odoo 19 and later): its tests run on 19.0")
+        key = self.env["res.users.apikeys"].with_user(self.system.user_id).sudo()._generate(None, "sweep", False)
+        self.system.write({"rpc_protocol": "json2", "rpc_password": key})
+        watermark = self.env["sync.rpc.watermark"]._pull_pairs().filtered(lambda w: w.system_id == self.system)
+        client = self.system._rpc_client()
+        self.assertEqual(client.kind, "json2")
+        watermark.retry_ids = [self.remote[0].id]
+        rows, later = watermark._retry_rows(client, watermark._specs(client))
+        self.assertEqual(([row["id"] for row in rows], later), ([self.remote[0].id], []))
+        # deleted there, and hidden there from the remote user: only the deleted go here
+        self.env["ir.rule"].create({
+            "name": "hide one", "model_id": self.env["ir.model"]._get("res.partner").id,
+            "domain_force": f"[('id', '!=', {self.remote[5].id})]",
+        })
+        self.remote[:2].unlink()
+        self.assertEqual(self.sweep(watermark), (2, None))
+        self.assertEqual(self.local.exists(), self.local[2:])
+
     def test_records_to_read_again_take_turns_and_follow_the_remote_domain(self):
         watermark = self.env["sync.rpc.watermark"]._pull_pairs().filtered(lambda w: w.system_id == self.system)
         self.system.batch_size = 2
