@@ -48,6 +48,7 @@ from tests.harness.pg import PgCluster, free_port
 TIERS = ("lint", "pure", "odoo", "e2e")
 TEMPLATE_DB = "sync_test_template"
 TEMPLATE_MODULES = ("base", "mail")
+FAILED_TEST_RE = re.compile(r"\.tests\.(?:\w+): (?:FAIL|ERROR): (\w+\.\w+)")
 ODOO_RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 ODOO_SKIPPED_RE = re.compile(r" INFO \S+ \S+: skipped ")
 LONG_ENV = "SYNC_TEST_LONG"
@@ -126,8 +127,12 @@ def run_pytest(tally, label, paths, extra_env=None):
         skipped += int(suite.get("skipped", 0))
     if proc.returncode not in (0, 1, 5):
         failed = max(failed, 1)
+    # the summary names the failing tests: CI's log may keep only its tail
+    names = [case.get("name") for case in suites.iter("testcase")
+             if case.find("failure") is not None or case.find("error") is not None]
+    named = f" ({', '.join(names[:10])}{', ...' if len(names) > 10 else ''})" if names else ""
     tally.add(passed=total - failed - skipped, failed=failed, skipped=skipped,
-              failure=f"{label}: {failed} failed" if failed else None)
+              failure=f"{label}: {failed} failed{named}" if failed else None)
 
 
 # ----------------------------------------------------------------------
@@ -211,8 +216,11 @@ def run_odoo_tests(tally, instance, label, modules):
         # a test skipped on one series says why, in CI's log
         print("    skipped:", line.split(": skipped ", 1)[-1][:300])
     print(f"{label}: {run} tests, {failed} failed, {errors} errors, {skipped} skipped ({time.monotonic() - t0:.0f}s)")
+    # the summary names the failing tests: CI's log may keep only its tail
+    names = sorted(set(FAILED_TEST_RE.findall(output)))
+    named = f" ({', '.join(names)})" if names else ""
     tally.add(passed=run - failed - errors - skipped, failed=failed + errors, skipped=skipped,
-              failure=f"odoo: {label}: {failed + errors} failed" if failed + errors else None)
+              failure=f"odoo: {label}: {failed + errors} failed{named}" if failed + errors else None)
     if not run:
         tally.add(failed=1, failure=f"odoo: {label} ran no test")
 

@@ -154,7 +154,9 @@ class TestBroker(BrokerCase):
         sent = self.env["sync.message"]._cron_send()
         self.env.invalidate_all()
         messages = self.env["sync.message"].search([("system_id", "=", self.system.id)])
-        self.assertEqual(set(messages.mapped("state")), {"sent"}, (sent, messages.mapped("last_error")))
+        # sent, or done already: on 19.0 the broker's acknowledgement may be served while the send
+        # still holds the request open (the test lock is released around it), as it may in production
+        self.assertLessEqual(set(messages.mapped("state")), {"sent", "done"}, (sent, messages.mapped("last_error")))
         # wait on the broker, not on the database: the test cursor serves the broker's requests meanwhile
         deadline = time.monotonic() + 30
         acks = []
