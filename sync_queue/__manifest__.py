@@ -28,6 +28,7 @@
         "views/res_config_settings_views.xml",
         "views/sync_dashboard_views.xml",
         "views/sync_record_overview_views.xml",
+        "views/sync_compare_views.xml",
         "views/sync_menus.xml",
     ],
 }

@@ -70,6 +70,50 @@ class SyncTransport(models.AbstractModel):
         """
         raise self._missing_hook(system, "_ping")
 
+    # ------------------------------------------------------------------
+    # Reconciliation (optional): comparing what was sent with what is there
+    # ------------------------------------------------------------------
+    def _compare_unsupported(self, system):
+        """Why ``system`` cannot compare its records with the other side, as a sentence, or None when it can.
+
+        Override to return None for the systems whose transport implements
+        :meth:`_compare_records`.  The default says the transport cannot
+        compare; the UI shows that sentence instead of comparing.
+        """
+        return _(
+            "The transport %(transport)s of %(system)s cannot compare records with the other side.",
+            transport=system.transport or _("(none)"), system=system.display_name,
+        )
+
+    def _compare_records(self, system, data_type, items):
+        """Look up the counterparts of records of ``data_type`` on ``system``; ``{res_id: (exists, remote_ref, diff)}``.
+
+        Override to implement comparing.  ``items`` is ``{res_id: document or
+        None}``: the document the data type would send now, or None for a
+        record not sent any more (gone here, or out of scope), of which only
+        whether the other side still holds it matters.  For each id return
+        ``(exists, remote_ref, diff)``: whether the other side holds the
+        record's counterpart, its reference there (or None), and the
+        differences (``sync_queue.lib.compare.diff``: ``[]`` in step, None for
+        a record not there).  Read only; honour ``system.timeout``; raise
+        :class:`~odoo.exceptions.UserError` when the other side cannot be
+        asked (the comparison stops, saying why, and can be resumed).
+        """
+        raise self._missing_hook(system, "_compare_records")
+
+    def _compare_holdings(self, system, data_type, after, limit):
+        """A page of what the other side holds of ``data_type``'s records, under this database's identifiers.
+
+        Override when the transport can list it: return ``(rows, next)``,
+        ``rows`` a list of ``(res_id, remote_ref)`` (local ids, at most
+        about ``limit``) of the page after the cursor ``after`` (0 for the
+        first page), ``next`` the cursor of the following page (an integer of
+        the transport's choosing), or None at the end.  The default, None, says that the
+        transport cannot list: a comparison then finds records that are only
+        there through the bindings kept here.
+        """
+        return
+
     def _targets(self, system):
         """Return the list of codes that ``system``'s envelopes are addressed to.
 

@@ -232,10 +232,12 @@ class SyncDataType(models.Model):
         if system and related:
             bindings = self.env["sync.binding"].sudo()._find(system, related._name, related.ids)
         primaries = line.reference_id._primary_values(related) if line.reference_id else {}
+        # a receiver answering a comparison names its records as the sender's bindings do: by its own ids
+        local_ids = self.env.context.get("sync_compare_local_refs")
         refs = {}
         for record in related:
             if record.id in bindings:
-                refs[record.id] = {BINDING_REF: bindings[record.id].remote_ref}
+                refs[record.id] = {BINDING_REF: str(record.id) if local_ids else bindings[record.id].remote_ref}
             elif record.id in primaries:
                 refs[record.id] = primaries[record.id]
             else:

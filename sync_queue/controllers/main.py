@@ -1,4 +1,4 @@
-"""The inbound HTTP protocol: ``/sync/<code>/messages``, ``/sync/<code>/acks`` and ``/sync/<code>/health``.
+"""The inbound HTTP protocol: ``/sync/<code>/messages``, ``/acks``, ``/health``, ``/digest`` and ``/documents``.
 
 The routes use ``auth='none'`` and authenticate the calling system by its
 bearer token themselves, so that every refusal is the protocol's JSON error
@@ -13,6 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from odoo import http
 from odoo.http import request
 
+from ..lib.compare import CompareProtocolError
 from ..lib.inbound import InboundError, ack_item, as_items, bearer_token, check_content_type, parse_body
 
 _logger = logging.getLogger(__name__)
@@ -39,6 +40,20 @@ class SyncInboundController(http.Controller):
     def sync_health(self, code, **_kwargs):
         """The outgoing queue of system ``code``, for monitoring."""
         return self._serve(code, lambda system, _body: (200, system._health()), with_body=False, method="GET")
+
+    @http.route("/sync/<string:code>/digest", type="http", auth="none", csrf=False,
+                save_session=False, readonly=True)
+    def sync_digest(self, code, **_kwargs):
+        """Digests of the documents this database holds of records of system ``code`` (reconciliation)."""
+        return self._serve(code, lambda system, body: self._compare(system, body, False), with_body=True,
+                           method="POST")
+
+    @http.route("/sync/<string:code>/documents", type="http", auth="none", csrf=False,
+                save_session=False, readonly=True)
+    def sync_documents(self, code, **_kwargs):
+        """The documents this database holds of records of system ``code``, for those whose digests differ."""
+        return self._serve(code, lambda system, body: self._compare(system, body, True), with_body=True,
+                           method="POST")
 
     # ------------------------------------------------------------------
     def _serve(self, code, handler, with_body, method):
@@ -94,6 +109,15 @@ class SyncInboundController(http.Controller):
         if is_batch:
             return 200, [answer for _status, answer in results]
         return results[0]
+
+    def _compare(self, system, body, documents):
+        try:
+            answer = request.env["sync.data.type"].sudo()._compare_answer(system, body, documents=documents)
+        except CompareProtocolError as exc:
+            raise InboundError(400, "bad_request", str(exc)) from None
+        except LookupError as exc:
+            raise InboundError(404, "unknown_type", str(exc.args[0])) from None
+        return 200, answer
 
     def _receive_acks(self, system, body):
         items, is_batch = as_items(body, system.batch_size)

@@ -17,3 +17,7 @@ from . import res_config_settings
 from . import sync_system_dashboard
 from . import sync_record_overview
 from . import base_sync_button
+from . import sync_compare_run
+from . import sync_compare_line
+from . import sync_data_type_compare
+from . import sync_system_compare

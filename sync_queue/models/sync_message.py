@@ -209,8 +209,8 @@ class SyncMessage(models.Model):
 
     @api.model
     def _cron_vacuum(self):
-        """Remove done and cancelled messages, their attempts and responses, after the configured days,
-        and received envelopes after theirs (``sync_queue.inbound_keep_days``)."""
+        """Remove done and cancelled messages, their attempts and responses, and finished comparisons, after
+        the configured days, and received envelopes after theirs (``sync_queue.inbound_keep_days``)."""
         days = self.env["res.config.settings"]._sync_queue_param("sync_queue.vacuum_days")
         limit_date = fields.Datetime.now() - timedelta(days=days)
         old = self.search([("state", "in", ("done", "cancelled")), ("write_date", "<", limit_date)], limit=10000)
@@ -218,8 +218,10 @@ class SyncMessage(models.Model):
         old.unlink()
         self.env["sync.response"].search([("received_at", "<", limit_date), ("message_id", "=", False)]).unlink()
         inbound = self.env["sync.inbound.message"]._vacuum()
-        more = count >= 10000 or inbound >= 10000
-        compat.cron_progress(self.env, count + inbound, 1 if more else 0)
+        # comparisons are kept as long as finished messages
+        comparisons = self.env["sync.compare.run"]._vacuum()
+        more = count >= 10000 or inbound >= 10000 or comparisons >= 1000
+        compat.cron_progress(self.env, count + inbound + comparisons, 1 if more else 0)
 
     # ------------------------------------------------------------------
     # User actions

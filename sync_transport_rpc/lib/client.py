@@ -278,6 +278,30 @@ class OdooRpcClient:
                                         "envelopes")
         return answers
 
+    def post_compare(self, own_code, token, route, body):
+        """Post a comparison request to a remote suite's ``/sync/<own_code>/<route>`` (``digest`` or
+        ``documents``); return its decoded answer.  Every refusal raises :class:`RpcError` saying why."""
+        path = f"/sync/{own_code}/{route}"
+        status, raw = self._request(
+            "POST", path, json.dumps(body).encode(), "application/json",
+            headers={"Authorization": f"Bearer {token}"},
+            accept_statuses=(200, 400, 401, 403, 404, 413, 415, 503),
+        )
+        try:
+            answer = json.loads(raw)
+        except ValueError:
+            if status == 404:
+                raise RpcError("permanent", f"{self.base_url}{path} is not there (HTTP 404): the remote suite is "
+                                            "older than comparisons, or its database is unavailable") from None
+            raise RpcError("transient", f"{self.base_url} answered something that is not JSON") from None
+        if status != 200 or not isinstance(answer, dict):
+            error = answer.get("error") if isinstance(answer, dict) else None
+            error = error if isinstance(error, dict) else {"message": str(answer)[:200]}
+            kind = "transient" if status == 503 else ("auth" if status in (401, 403) else "permanent")
+            raise RpcError(kind, f"{self.base_url} refused the comparison ({status} {error.get('code')}): "
+                                 f"{error.get('message')}", remote=error.get("message"))
+        return answer
+
     def get_health(self, own_code, token):
         """``(status, body)`` of the remote suite's ``GET /sync/<own_code>/health``: checks the token."""
         return self._request("GET", f"/sync/{own_code}/health", headers={"Authorization": f"Bearer {token}"},

@@ -4,7 +4,9 @@ from odoo import _, models
 from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.sync_base.lib.results import TransportResult
+from odoo.addons.sync_queue.lib import compare
 
+from ..lib import plain_compare
 from ..lib.client import RpcError
 
 _logger = logging.getLogger(__name__)
@@ -89,6 +91,62 @@ class SyncTransport(models.AbstractModel):
             checks.append(_("Odoo %(version)s deprecates XML-RPC and JSON-RPC (it logs every call, and removal is "
                             "announced): switch the protocol to JSON-2, with an API key", version=server_version))
         return "; ".join(checks)
+
+
+    # ------------------------------------------------------------------
+    # Reconciliation
+    # ------------------------------------------------------------------
+    def _compare_unsupported(self, system):
+        if system.transport != "rpc":
+            return super()._compare_unsupported(system)
+        if system.rpc_mode == "suite" and not system.sudo().rpc_remote_token:
+            return _("System %(name)s has no remote inbound token: the remote suite cannot be asked.",
+                     name=system.display_name)
+        return None
+
+    def _compare_records(self, system, data_type, items):
+        if system.transport != "rpc":
+            return super()._compare_records(system, data_type, items)
+        client = self._compare_client(system)
+        try:
+            if system.rpc_mode == "suite":
+                own_code = self.env["sync.system"]._get_own_code()
+                token = system.sudo().rpc_remote_token
+
+                def post(route, body):
+                    return client.post_compare(own_code, token, route, body)
+
+                return compare.compare_by_digest(post, data_type.message_type, data_type.model_name, items)
+            bindings = {res_id: binding.remote_ref for res_id, binding in
+                        self.env["sync.binding"].sudo()._find(system, data_type.model_name, list(items)).items()}
+            return plain_compare.compare_batch(
+                client, data_type.remote_model or data_type.model_name, self.env["sync.system"]._get_own_code(),
+                data_type.model_name, items, bindings)
+        except (RpcError, compare.CompareProtocolError) as exc:
+            raise UserError(_("%(system)s could not be asked: %(error)s", system=system.display_name,
+                              error=exc)) from None
+
+    def _compare_holdings(self, system, data_type, after, limit):
+        if system.transport != "rpc":
+            return super()._compare_holdings(system, data_type, after, limit)
+        client = self._compare_client(system)
+        own_code = self.env["sync.system"]._get_own_code()
+        try:
+            if system.rpc_mode == "suite":
+                answer = client.post_compare(own_code, system.sudo().rpc_remote_token, "digest", {
+                    "type": data_type.message_type, "model": data_type.model_name, "after": after, "limit": limit})
+                return compare.holdings_page(answer)
+            return plain_compare.holdings(client, data_type.remote_model or data_type.model_name, own_code,
+                                          data_type.model_name, after, limit)
+        except (RpcError, compare.CompareProtocolError) as exc:
+            raise UserError(_("%(system)s could not be asked: %(error)s", system=system.display_name,
+                              error=exc)) from None
+
+    def _compare_client(self, system):
+        try:
+            return system._rpc_client()
+        except ValidationError as exc:
+            raise UserError(exc.args[0]) from None
 
 
 def _major(version):
