@@ -138,12 +138,18 @@ def compare_batch(client, remote_model, own_code, model, items, bindings):
 
 def holdings(client, remote_model, own_code, model, after, limit):
     """A page of what the remote holds under this database's identifiers for local ``model``: ``(rows, next)``
-    as ``sync.transport._compare_holdings`` returns, the cursor an ``ir.model.data`` id; None when the remote
-    login may not read external identifiers."""
-    if not xmlids_readable(client):
-        return None
+    as ``sync.transport._compare_holdings`` returns.
+
+    With a login that may read external identifiers, the page is one of
+    ``ir.model.data`` (the cursor its id).  Without, the remote model's records
+    are paged through (the cursor a remote id) and ``get_metadata`` (which
+    any reader of a record may call) says which carry one of ours: it costs a
+    call per page of the whole remote model, not only of our records.
+    """
     prefix = xmlid_name(model, "")
     pattern = re.compile(re.escape(prefix) + r"([0-9]{1,9})$")
+    if not xmlids_readable(client):
+        return _holdings_by_metadata(client, remote_model, xmlid_module(own_code) + "." + prefix, after, limit)
     found = client.execute("ir.model.data", "search_read",
                            [("module", "=", xmlid_module(own_code)), ("model", "=", remote_model),
                             ("id", ">", after)], ["name", "res_id"], limit=limit, order="id")
@@ -160,3 +166,19 @@ def holdings(client, remote_model, own_code, model, after, limit):
     rows = sorted((res_id, str(remote_id)) for res_id, remote_id in named.items() if remote_id in existing)
     following = found[-1]["id"] if len(found) == limit else None
     return rows, following
+
+
+def _holdings_by_metadata(client, remote_model, start, after, limit):
+    """:func:`holdings` for a login that may not read ``ir.model.data``; ``start``: ``<module>.<model>_``."""
+    ids = client.execute(remote_model, "search", [("id", ">", after)], limit=limit, order="id",
+                         context={"active_test": False})
+    if not ids:
+        return [], None
+    rows = []
+    for entry in client.execute(remote_model, "get_metadata", ids):
+        for xmlid in entry.get("xmlids") or []:
+            name = xmlid.get("xmlid") or ""
+            tail = name[len(start):]
+            if name.startswith(start) and tail.isdigit() and len(tail) <= 9:
+                rows.append((int(tail), str(entry["id"])))
+    return sorted(rows), (ids[-1] if len(ids) == limit else None)
