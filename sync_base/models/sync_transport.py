@@ -95,7 +95,10 @@ class SyncTransport(models.AbstractModel):
         ``(exists, remote_ref, diff)``: whether the other side holds the
         record's counterpart, its reference there (or None), and the
         differences (``sync_queue.lib.compare.diff``: ``[]`` in step, None for
-        a record not there).  Read only; honour ``system.timeout``; raise
+        a record not there).  When the other side holds the counterpart but
+        cannot say what it is (its document does not build), return
+        ``(None, remote_ref, "why")``: the record is shown as not comparable,
+        with that reason.  Read only; honour ``system.timeout``; raise
         :class:`~odoo.exceptions.UserError` when the other side cannot be
         asked (the comparison stops, saying why, and can be resumed).
         """

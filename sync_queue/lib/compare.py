@@ -201,7 +201,9 @@ def compare_by_digest(post, message_type, model, items):
     carrier's error).  ``items``: ``{id: document or None}`` (None: the record
     is not sent here any more, only whether it is there matters).  One digest
     request for the batch; full documents only for those whose digests differ.
-    ``diff`` is None for a record not there, ``[]`` for one in step.
+    ``diff`` is None for a record not there, ``[]`` for one in step; a record
+    the receiver holds but cannot build a document of is ``(None, remote_ref,
+    its reason)``.
     """
     ids = sorted(items)
     properties = sorted({key for document in items.values() if document for key in document})
@@ -213,6 +215,10 @@ def compare_by_digest(post, message_type, model, items):
     for record_id in ids:
         row = rows.get(record_id) or {}
         remote_digest, remote_ref = row.get("digest"), row.get("remote_ref")
+        if isinstance(row.get("error"), str):
+            # held there, its document not built there: not comparable, for the reason it gives
+            results[record_id] = (None, str(remote_ref) if remote_ref is not None else None, row["error"][:500])
+            continue
         if not isinstance(remote_digest, str):
             results[record_id] = (False, None, None)
             continue

@@ -54,7 +54,7 @@ class SyncCompareLine(models.Model):
         if not self.env.user.has_group("sync_base.group_sync_manager"):
             raise AccessError(_("Only synchronization managers can repair what a comparison found."))
         counts = self._repair()
-        if not any(counts.values()):
+        if not (counts["requeued"] or counts["deleted"] or counts["skipped"]):
             raise UserError(_("Nothing to repair among the selected findings: %(why)s",
                               why=counts.get("why") or _("they are repaired already, or not comparable.")))
         parts = []

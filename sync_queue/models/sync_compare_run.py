@@ -302,7 +302,7 @@ class SyncCompareRun(models.Model):
         return dict(self.env.cr.fetchall())
 
     def _step_here(self):
-        """Compare the next batch of records the data type sends now; None when there are no more."""
+        """Compare the next batch of records the data type sends now; None once the last batch is done."""
         data_type = self.data_type_id
         Model = self.env[data_type.model_name].sudo().with_context(active_test=False)
         batch = Model.search([("id", ">", self.cursor)] + data_type._get_domain(), order="id", limit=BATCH)
@@ -322,12 +322,14 @@ class SyncCompareRun(models.Model):
         findings = []
         for record_id in records.ids:
             exists, remote_ref, differences = there.get(record_id, (False, None, None))
-            outcome = compare.classify(True, exists, differences, states.get(record_id), errors.get(record_id))
-            findings.append((outcome, record_id, remote_ref, differences, errors.get(record_id),
-                             names.get(record_id)))
+            error = errors.get(record_id)
+            if exists is None:  # the other side could not build its counterpart: it says why
+                error, differences = error or _("The other side: %(reason)s", reason=differences), None
+            outcome = compare.classify(True, exists, differences, states.get(record_id), error)
+            findings.append((outcome, record_id, remote_ref, differences, error, names.get(record_id)))
         self._record(findings)
         self.cursor = batch[-1].id
-        return len(batch)
+        return len(batch) if len(batch) == BATCH else None
 
     def _step_bound(self):
         """Look at the next batch of records bound here that the data type does not send (any more)."""
@@ -345,7 +347,7 @@ class SyncCompareRun(models.Model):
             there = self.env["sync.transport"]._compare_records(self.system_id, data_type,
                                                                 dict.fromkeys(candidates))
             self._record_gone(candidates, there)
-        return len(rows)
+        return len(rows) if len(rows) == BATCH else None
 
     def _step_holdings(self):
         """Look at the next page of what the other side lists as ours; None at the end, or when it cannot list."""
@@ -382,7 +384,8 @@ class SyncCompareRun(models.Model):
         findings = []
         for res_id in res_ids:
             exists, remote_ref, _diff = there.get(res_id, (False, None, None))
-            outcome = compare.classify(False, exists, None, states.get(res_id))
+            # a counterpart the other side holds but cannot build a document of is still there
+            outcome = compare.classify(False, exists is not False, None, states.get(res_id))
             if outcome:
                 findings.append((outcome, res_id, remote_ref, None, None, None))
         self._record(findings, counted=False)

@@ -95,15 +95,22 @@ class SyncDataType(models.Model):
         records = self._compare_readable(system, data_type, list(local.values()))
         comparable = {line.name for line in data_type.line_ids if line.line_type in ("field", "model", "reference")}
         common = comparable & set(properties) if properties is not None else comparable
-        built = {}
+        built, failed = {}, {}
         serializer = data_type.with_context(sync_compare_local_refs=True)
         for record, document, error in serializer._serialize_collect(records, system) if records else ():
-            if not error:
+            if error:
+                failed[record.id] = error.args[0] if error.args else str(error)
+            else:
                 built[record.id] = compare.restrict(document, common)
         rows = []
         for source_id in ids:
-            document = built.get(local.get(source_id))
-            if document is None:
+            res_id = local.get(source_id)
+            document = built.get(res_id)
+            if res_id in failed:
+                # held here, but its document does not build: the sender shows why instead of "missing"
+                rows.append({"id": source_id, "remote_ref": str(res_id), "document" if documents else "digest": None,
+                             "error": failed[res_id]})
+            elif document is None:
                 rows.append({"id": source_id, "document" if documents else "digest": None})
             elif documents:
                 rows.append({"id": source_id, "remote_ref": str(local[source_id]), "document": document})

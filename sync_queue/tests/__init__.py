@@ -16,3 +16,5 @@ from . import test_tour_dashboard
 from . import test_settings_range
 from . import test_queue_actions
 from . import test_tour_requeue
+from . import test_compare
+from . import test_compare_routes

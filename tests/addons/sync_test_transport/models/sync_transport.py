@@ -49,3 +49,53 @@ class SyncTransport(models.AbstractModel):
         if system.test_ping_error:
             raise UserError(system.test_ping_error)
         return "test transport: reachable"
+
+    # ------------------------------------------------------------------
+    # Reconciliation: the other side holds the last envelope it acknowledged of each record
+    # ------------------------------------------------------------------
+    def _compare_unsupported(self, system):
+        if system.transport != "test":
+            return super()._compare_unsupported(system)
+        if system.test_ping_error:
+            return system.test_ping_error
+        return None
+
+    def _test_holdings(self, system, model):
+        """``{res_id: payload}``: what the test receiver holds of ``model``, from the recorded envelopes."""
+        calls = self.env["sync.test.transport.call"].sudo().search(
+            [("system_id", "=", system.id), ("outcome", "=", "acknowledged")], order="id")
+        held = {}
+        for call in calls:
+            envelope = call.envelope or {}
+            record = envelope.get("record") or {}
+            if record.get("model") != model:
+                continue
+            if envelope.get("operation") == "delete":
+                held.pop(record["id"], None)
+            else:
+                held[record["id"]] = envelope.get("payload") or {}
+        return held
+
+    def _compare_records(self, system, data_type, items):
+        if system.transport != "test":
+            return super()._compare_records(system, data_type, items)
+        if system.test_outcome == "raise":
+            raise UserError("test transport: the receiver is unreachable")
+        from odoo.addons.sync_queue.lib import compare
+
+        held = self._test_holdings(system, data_type.model_name)
+        results = {}
+        for res_id, document in items.items():
+            if res_id not in held:
+                results[res_id] = (False, None, None)
+            else:
+                there = held[res_id]
+                results[res_id] = (True, f"test/{res_id}", compare.diff(document, there) if document else [])
+        return results
+
+    def _compare_holdings(self, system, data_type, after, limit):
+        if system.transport != "test":
+            return super()._compare_holdings(system, data_type, after, limit)
+        ids = sorted(res_id for res_id in self._test_holdings(system, data_type.model_name) if res_id > after)
+        page = ids[:limit]
+        return [(res_id, f"test/{res_id}") for res_id in page], (page[-1] if len(ids) > limit else None)
