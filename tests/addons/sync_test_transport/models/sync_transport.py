@@ -2,7 +2,7 @@ import os
 import signal
 import time
 
-from odoo import models
+from odoo import _, models
 from odoo.exceptions import UserError
 
 from odoo.addons.sync_base.lib.results import TransportResult
@@ -80,7 +80,7 @@ class SyncTransport(models.AbstractModel):
         if system.transport != "test":
             return super()._compare_records(system, data_type, items)
         if system.test_outcome == "raise":
-            raise UserError("test transport: the receiver is unreachable")
+            raise UserError(_("test transport: the receiver is unreachable"))
         from odoo.addons.sync_queue.lib import compare
 
         held = self._test_holdings(system, data_type.model_name)
