@@ -318,7 +318,7 @@ class SyncCompareRun(models.Model):
         there = self.env["sync.transport"]._compare_records(self.system_id, data_type, documents) \
             if documents else {}
         states = self._last_states(records.ids)
-        names = self.env["sync.message"]._record_names(records)
+        names = self._names(records)
         findings = []
         for record_id in records.ids:
             exists, remote_ref, differences = there.get(record_id, (False, None, None))
@@ -379,15 +379,28 @@ class SyncCompareRun(models.Model):
         sent |= self._sent_by_another(existing - sent)
         return [res_id for res_id in res_ids if res_id not in set(sent.ids)]
 
+    def _names(self, records):
+        """``{id: name}`` of ``records`` for the findings, read by every synchronization user: as a message's
+        name, never the name of a record the data type's owner may not read (model and id instead)."""
+        names = self.env["sync.message"]._record_names(records)
+        for record_id in self.data_type_id._owner_unreadable(records):
+            names[record_id] = f"{records._name},{record_id}"
+        return names
+
     def _record_gone(self, res_ids, there):
         states = self._last_states(res_ids)
+        existing = self.env[self.data_type_id.model_name].sudo().with_context(active_test=False).browse(
+            res_ids).exists()
+        names = self._names(existing)
         findings = []
         for res_id in res_ids:
             exists, remote_ref, _diff = there.get(res_id, (False, None, None))
             # a counterpart the other side holds but cannot build a document of is still there
             outcome = compare.classify(False, exists is not False, None, states.get(res_id))
             if outcome:
-                findings.append((outcome, res_id, remote_ref, None, None, None))
+                name = names.get(res_id) or _("%(model)s,%(id)s (deleted here)",
+                                              model=self.data_type_id.model_name, id=res_id)
+                findings.append((outcome, res_id, remote_ref, None, None, name))
         self._record(findings, counted=False)
 
     def _record(self, findings, counted=True):
