@@ -25,13 +25,48 @@ Answers:
   or ``status`` ``accepted``.
 * 408, 429 and 5xx: transient, after ``Retry-After`` when given.
 * other 4xx: permanent, with the start of the body as the reason.
+
+The optional comparison route (reconciliation): a system whose *Comparison
+URL* is set compares its records with the receiving suite through the
+broker.  ``POST <comparison URL>/digest`` and ``POST <comparison
+URL>/documents`` carry the bodies of the suite's ``/sync/<code>/digest`` and
+``/sync/<code>/documents`` (``sync_queue/lib/compare.py``), plus
+``"source"``, the code of the database asking, and the broker relays each
+to the same route of the target's suite (the sibling of the ``/messages``
+URL it relays envelopes to, with the same token), answering with the
+target's status and JSON body unchanged.  Routing headers:
+
+=====================  ================================================
+header                 value
+=====================  ================================================
+``X-Sync-Source``      the database asking (the records' source)
+``X-Sync-Targets``     the one code the comparison asks
+``X-Sync-Type``        the message type compared
+``X-Sync-Compare``     ``digest`` or ``documents``
+=====================  ================================================
+
+Bodies (see :func:`compare_request`, :func:`compare_answer`)::
+
+    {"type": "<message type>", "model": "<sender model>", "ids": [1, 2], "properties": ["name", ...],
+     "source": "<code>"}
+    -> 200 {"type", "properties", "records": [{"id", "remote_ref", "digest"} | {"id", "digest": null}]}
+       (``/documents``: ``"document"`` instead of ``"digest"``)
+    {"type", "model", "after": 0, "limit": 1000, "source"}            (a listing: no ids)
+    -> 200 {"records": [{"id", "remote_ref"}], "next": <id> | null}
+
+Any other status, or a body that is not a JSON object, is a refusal: the
+comparison stops, saying why (the suite's ``{"error": {"code",
+"message"}}`` when the body has it, else the start of the body).  A broker
+without the route answers 404; a system without a comparison URL cannot
+compare.
 """
 
 import datetime
 import email.utils
 import json
 
-__all__ = ["Outcome", "interpret", "parse_retry_after", "request_for"]
+__all__ = ["CompareRefused", "Outcome", "compare_answer", "compare_request", "interpret", "parse_retry_after",
+           "request_for"]
 
 REASON_CHARS = 300
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
@@ -109,10 +144,13 @@ def parse_retry_after(value, now=None):
     return min(max((when - now).total_seconds(), 0.0), MAX_RETRY_AFTER)
 
 
-def _reason(status, text):
+def _clip(text):
     text = " ".join((text or "").split())
-    if len(text) > REASON_CHARS:
-        text = text[:REASON_CHARS] + "\u2026"
+    return text[:REASON_CHARS] + "\u2026" if len(text) > REASON_CHARS else text
+
+
+def _reason(status, text):
+    text = _clip(text)
     return f"HTTP {status}: {text}" if text else f"HTTP {status}"
 
 
@@ -167,3 +205,43 @@ def interpret(status, headers, text, envelopes, ack_mode="sync", now=None):
         retry_after = parse_retry_after((headers or {}).get("Retry-After"), now=now)
         return [Outcome("transient", _reason(status, text), retry_after=retry_after)] * count
     return [Outcome("permanent", _reason(status, text))] * count
+
+
+# ----------------------------------------------------------------------
+# The comparison route
+# ----------------------------------------------------------------------
+class CompareRefused(ValueError):
+    """A comparison request the broker (or the suite behind it) did not answer with a JSON object: the text says why."""
+
+
+def compare_request(route, source, targets, body, extra_headers=None):
+    """``(headers, body bytes)`` of a comparison request (``route``: ``digest`` or ``documents``) of ``source``.
+
+    ``body`` is the suite's digest request (:func:`sync_queue.lib.compare.compare_by_digest`
+    builds it); ``"source"`` is added to it.  ``targets`` is the list of codes
+    asked (one).
+    """
+    headers = {**(extra_headers or {}), "Content-Type": "application/json", "Accept": "application/json",
+               "X-Sync-Source": source, "X-Sync-Targets": ",".join(targets), "X-Sync-Compare": route}
+    if body.get("type"):
+        headers["X-Sync-Type"] = body["type"]
+    return headers, json.dumps({**body, "source": source}, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def compare_answer(status, text, url):
+    """The decoded answer (a JSON object) of a comparison request to ``url``; :class:`CompareRefused` otherwise."""
+    try:
+        answer = json.loads(text) if text and text.strip() else None
+    except ValueError:
+        answer = None
+    if status == 200 and isinstance(answer, dict):
+        return answer
+    if status == 200:
+        raise CompareRefused(f"{url} answered something that is not a JSON object")
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        code = f" {error['code']}" if error.get("code") else ""
+        raise CompareRefused(f"{url} refused the comparison (HTTP {status}{code}): {_clip(str(error['message']))}")
+    if status == 404:
+        raise CompareRefused(f"{url} is not there (HTTP 404): the broker has no comparison route there")
+    raise CompareRefused(f"{url} refused the comparison ({_reason(status, text)})")

@@ -14,6 +14,11 @@ GET).  Authentication:
     expires; a 401 fetches it again, once, and sends the request again.
 
 Secrets never appear in an error message, a log line or ``repr``.
+
+Comparisons (reconciliation) go to the broker's optional comparison route:
+:meth:`BrokerClient.post_compare` posts to ``<compare_url>/digest`` or
+``<compare_url>/documents`` with the same authentication, TLS, extra
+headers and timeout as the envelopes.
 """
 
 import threading
@@ -22,11 +27,13 @@ import time
 import requests
 from requests.adapters import HTTPAdapter
 
-__all__ = ["AUTH_MODES", "BrokerClient", "BrokerError", "Credentials"]
+__all__ = ["AUTH_MODES", "COMPARE_ROUTES", "BrokerClient", "BrokerError", "Credentials"]
 
 AUTH_MODES = ("none", "basic", "oauth2")
 # a token this close to its expiry is fetched again rather than sent
 TOKEN_MARGIN = 30.0
+#: the routes under the comparison URL
+COMPARE_ROUTES = ("digest", "documents")
 
 
 class BrokerError(Exception):
@@ -69,15 +76,20 @@ class BrokerClient:
     """Requests to one broker endpoint: ``post(headers, body)`` returns ``(status, headers, text)``.
 
     ``verify`` is True, False or the path of a CA bundle; ``cert`` None or
-    ``(certificate path, key path)`` for mutual TLS.
+    ``(certificate path, key path)`` for mutual TLS; ``compare_url`` None
+    or the broker's comparison route (:meth:`post_compare`).
     """
 
-    def __init__(self, url, timeout, credentials=None, verify=True, cert=None, headers=None, pool_size=4):
+    def __init__(self, url, timeout, credentials=None, verify=True, cert=None, headers=None, pool_size=4,
+                 compare_url=None):
         if not timeout or timeout <= 0:
             raise ValueError("every request needs a positive timeout")
         if not url or not url.startswith(("http://", "https://")):
             raise ValueError(f"the broker URL must start with http:// or https://, got {url!r}")
+        if compare_url and not compare_url.startswith(("http://", "https://")):
+            raise ValueError(f"the comparison URL must start with http:// or https://, got {compare_url!r}")
         self.url = url
+        self.compare_url = compare_url.rstrip("/") if compare_url else None
         self.timeout = float(timeout)
         self.credentials = credentials or Credentials()
         self.verify = verify
@@ -167,14 +179,28 @@ class BrokerClient:
 
         With OAuth2, a 401 fetches a new token and sends once more.
         """
-        response = self._send(headers, body)
+        return self._post(self.url, headers, body)
+
+    def post_compare(self, route, headers, body):
+        """POST a comparison request ``body`` (bytes) to ``<compare_url>/<route>``; ``(status, headers, text)``.
+
+        ``route`` is ``digest`` or ``documents``.  Authenticated as :meth:`post`.
+        """
+        if route not in COMPARE_ROUTES:
+            raise ValueError(f"unknown comparison route {route!r} (expected one of {', '.join(COMPARE_ROUTES)})")
+        if not self.compare_url:
+            raise BrokerError("no comparison URL is set", transient=False, stage="configuration")
+        return self._post(f"{self.compare_url}/{route}", headers, body)
+
+    def _post(self, url, headers, body):
+        response = self._send(url, headers, body)
         if response.status_code == 401 and self.credentials.mode == "oauth2":
-            response = self._send(headers, body, refresh=True)
+            response = self._send(url, headers, body, refresh=True)
         return response.status_code, response.headers, response.text
 
-    def _send(self, headers, body, refresh=False):
+    def _send(self, url, headers, body, refresh=False):
         all_headers = {**self.headers, **headers, **self._auth_headers(refresh=refresh)}
-        return self._request("POST", self.url, data=body, headers=all_headers, auth=self._auth())
+        return self._request("POST", url, data=body, headers=all_headers, auth=self._auth())
 
     def check(self):
         """Check reachability, TLS and authentication apart; return ``[(stage, ok, detail)]``.

@@ -14,9 +14,9 @@ from ..lib.client import BrokerClient, Credentials
 # {(database, system id): (configuration key, client, temporary files)}: connections kept per server process
 _POOL = {}
 _POOL_LOCK = threading.Lock()
-CONFIG_FIELDS = ("wso2_url", "wso2_verify_tls", "wso2_ca_bundle", "wso2_client_cert", "wso2_client_key",
-                 "wso2_headers", "wso2_auth", "wso2_username", "wso2_password", "wso2_token_url", "wso2_client_id",
-                 "wso2_client_secret", "wso2_scope", "wso2_pool_size", "timeout", "active")
+CONFIG_FIELDS = ("wso2_url", "wso2_compare_url", "wso2_verify_tls", "wso2_ca_bundle", "wso2_client_cert",
+                 "wso2_client_key", "wso2_headers", "wso2_auth", "wso2_username", "wso2_password", "wso2_token_url",
+                 "wso2_client_id", "wso2_client_secret", "wso2_scope", "wso2_pool_size", "timeout", "active")
 MANAGERS = "sync_base.group_sync_manager"
 #: the valid range of the numeric fields of a WSO2 system
 WSO2_RANGES = {
@@ -34,6 +34,12 @@ class SyncSystem(models.Model):
     )
     wso2_url = fields.Char(string="Broker URL", tracking=True,
                            help="The WSO2 API or proxy service endpoint the envelopes are posted to.")
+    wso2_compare_url = fields.Char(
+        string="Comparison URL", tracking=True,
+        help="The broker's comparison route (optional): comparisons post to <this URL>/digest and "
+        "<this URL>/documents, which the broker relays to the receiving suite's /sync/<code>/digest and "
+        "/documents, with the authentication, TLS, headers and timeout of the envelopes. Empty: this system "
+        "cannot compare its records with the other side.")
     wso2_verify_tls = fields.Boolean(string="Verify the Broker Certificate", default=True, tracking=True)
     wso2_ca_bundle = fields.Text(string="CA Bundle (PEM)", groups=MANAGERS,
                                  help="Certificates to verify the broker with, instead of the system's.")
@@ -72,11 +78,18 @@ class SyncSystem(models.Model):
         help="Connections to the broker kept open by each Odoo server process (1 to 64).",
     )
 
-    @api.constrains("transport", "wso2_url", "wso2_headers", "wso2_pool_size", "wso2_targets")
+    @api.depends("wso2_compare_url", "wso2_targets")
+    def _compute_compare_support(self):
+        super()._compute_compare_support()
+
+    @api.constrains("transport", "wso2_url", "wso2_compare_url", "wso2_headers", "wso2_pool_size", "wso2_targets")
     def _check_wso2(self):
         for system in self.filtered(lambda s: s.transport == "wso2"):
             if system.wso2_url and not system.wso2_url.startswith(("http://", "https://")):
                 raise ValidationError(_("System %(name)s: the broker URL must start with http:// or https://.",
+                                        name=system.display_name))
+            if system.wso2_compare_url and not system.wso2_compare_url.startswith(("http://", "https://")):
+                raise ValidationError(_("System %(name)s: the comparison URL must start with http:// or https://.",
                                         name=system.display_name))
             system.sudo()._wso2_extra_headers()
             system._check_ranges(WSO2_RANGES)
@@ -140,7 +153,8 @@ class SyncSystem(models.Model):
                         _pem_file(system.wso2_client_key, files) if system.wso2_client_key else None)
                 cert = cert if cert[1] else cert[0]
             client = BrokerClient(system.wso2_url, system.timeout or 30.0, credentials=credentials, verify=verify,
-                                  cert=cert, headers=system._wso2_extra_headers(), pool_size=system.wso2_pool_size)
+                                  cert=cert, headers=system._wso2_extra_headers(), pool_size=system.wso2_pool_size,
+                                  compare_url=system.wso2_compare_url or None)
             _POOL[key] = (config, client, files)
             return client
 

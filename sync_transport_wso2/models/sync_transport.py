@@ -1,9 +1,10 @@
 import logging
 
 from odoo import _, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.sync_base.lib.results import TransportResult
+from odoo.addons.sync_queue.lib import compare
 
 from ..lib import broker
 from ..lib.client import BrokerError
@@ -74,3 +75,63 @@ class SyncTransport(models.AbstractModel):
             raise UserError(_("%(stage)s failed: %(detail)s%(passed)s", stage=stages[stage], detail=detail,
                               passed=(" (" + "; ".join(passed) + ")") if passed else ""))
         return "; ".join(passed)
+
+    # ------------------------------------------------------------------
+    # Reconciliation: through the broker's optional comparison route
+    # ------------------------------------------------------------------
+    def _compare_unsupported(self, system):
+        if system.transport != "wso2":
+            return super()._compare_unsupported(system)
+        if not system.wso2_compare_url:
+            return _("System %(name)s has no comparison route configured: set Comparison URL to the broker's "
+                     "digest route to compare.", name=system.display_name)
+        targets = self._targets(system)
+        if len(targets) != 1:
+            return _("System %(name)s broadcasts to several targets (%(targets)s): a comparison asks one; compare "
+                     "through a system of each target instead.", name=system.display_name,
+                     targets=", ".join(targets))
+        return None
+
+    def _compare_records(self, system, data_type, items):
+        if system.transport != "wso2":
+            return super()._compare_records(system, data_type, items)
+        post = self._wso2_compare_post(system)
+        try:
+            return compare.compare_by_digest(post, data_type.message_type, data_type.model_name, items)
+        except (BrokerError, broker.CompareRefused, compare.CompareProtocolError) as exc:
+            raise self._wso2_compare_error(system, exc) from None
+
+    def _compare_holdings(self, system, data_type, after, limit):
+        if system.transport != "wso2":
+            return super()._compare_holdings(system, data_type, after, limit)
+        post = self._wso2_compare_post(system)
+        try:
+            return compare.holdings_page(post("digest", {
+                "type": data_type.message_type, "model": data_type.model_name, "after": after, "limit": limit}))
+        except (BrokerError, broker.CompareRefused, compare.CompareProtocolError) as exc:
+            raise self._wso2_compare_error(system, exc) from None
+
+    def _wso2_compare_post(self, system):
+        """``post(route, body)``: a comparison request through the broker, its decoded answer (or it raises)."""
+        unsupported = self._compare_unsupported(system)
+        if unsupported:
+            raise UserError(unsupported)
+        try:
+            client = system._wso2_client()
+        except ValidationError as exc:
+            raise UserError(exc.args[0]) from None
+        source = self.env["sync.system"]._get_own_code()
+        targets = self._targets(system)
+
+        def post(route, body):
+            headers, raw = broker.compare_request(route, source, targets, body)
+            status, _headers, text = client.post_compare(route, headers, raw)
+            return broker.compare_answer(status, text, f"{client.compare_url}/{route}")
+
+        return post
+
+    def _wso2_compare_error(self, system, exc):
+        # never the credentials: the client's messages name the URL, not the secrets
+        _logger.info("WSO2 comparison of %s: %s", system.code, exc)
+        return UserError(_("%(system)s could not be compared through the broker: %(error)s",
+                           system=system.display_name, error=exc))

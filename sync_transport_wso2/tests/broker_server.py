@@ -7,6 +7,12 @@ nothing of Odoo.
 ``POST /services/sync``
     the broker endpoint: takes one envelope or a JSON array of them, and
     answers as the control settings say.
+``POST /services/sync/compare/digest`` and ``/services/sync/compare/documents``
+    the optional comparison route: relays the body to the same route of the
+    ``relay`` target (``/sync/<code>/digest`` or ``/documents``, the sibling
+    of its ``/messages`` URL, with its token) and answers with the target's
+    status and body; 502 when there is no relay or it cannot be reached.
+    ``require_token`` and ``script`` apply as to the endpoint.
 ``POST /token``
     OAuth2 client credentials (HTTP basic ``client``/``secret``); tokens
     live ``token_ttl`` seconds.
@@ -45,10 +51,13 @@ import ssl
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CLIENT = ("client", "secret")
+#: the comparison route: {path: the relay target's route}
+COMPARE_PATHS = {"/services/sync/compare/digest": "digest", "/services/sync/compare/documents": "documents"}
 
 
 class State:
@@ -73,6 +82,23 @@ def _post_json(url, token, body, timeout=30):
         "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - checked above
         return json.loads(answer.read() or b"null")
+
+
+def _relay_compare(relay, route, raw, timeout=30):
+    """Post a comparison request to the relay target's ``/<route>``; ``(status, body bytes)`` of its answer."""
+    base = relay["url"]
+    if not base.startswith(("http://", "https://")) or not base.endswith("/messages"):
+        return 502, json.dumps({"error": {"code": "bad_relay", "message": "the relay URL is not a /messages URL"}})
+    url = base[:-len("messages")] + route
+    request = urllib.request.Request(url, data=raw, method="POST", headers={  # noqa: S310 - checked above
+        "Content-Type": "application/json", "Authorization": f"Bearer {relay['token']}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - checked above
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except (OSError, ValueError) as exc:
+        return 502, json.dumps({"error": {"code": "relay_failed", "message": f"relay failed: {exc}"}})
 
 
 def _deliver(envelopes, settings):
@@ -187,6 +213,8 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.tokens[token] = time.monotonic() + ttl
                 STATE.issued += 1
             return self._answer(200, {"access_token": token, "token_type": "Bearer", "expires_in": ttl})
+        if self.path in COMPARE_PATHS:
+            return self._compare(raw)
         if self.path != "/services/sync":
             return self._answer(404, {"error": "not found"})
         with STATE.lock:
@@ -217,6 +245,26 @@ class Handler(BaseHTTPRequestHandler):
             threading.Thread(target=_deliver, args=(accepted, settings), daemon=True).start()
             return self._answer(202, answers)
         return self._answer(200, answers)
+
+
+    def _compare(self, raw):
+        with STATE.lock:
+            STATE.log.append({"path": self.path, "headers": dict(self.headers.items()),
+                              "body": raw.decode("utf-8", "replace")})
+            relay = STATE.settings["relay"]
+            require_token = STATE.settings["require_token"]
+            scripted = STATE.settings["script"].pop(0) if STATE.settings["script"] else None
+        if require_token and not self._token_ok():
+            return self._answer(401, {"error": "invalid_token"}, {"WWW-Authenticate": "Bearer"})
+        if scripted:
+            body = scripted.get("body")
+            return self._answer(scripted["status"], body.encode() if isinstance(body, str) else body,
+                                scripted.get("headers"))
+        if not relay:
+            return self._answer(502, {"error": {"code": "no_relay", "message": "the broker relays to no target"}})
+        status, body = _relay_compare(relay, COMPARE_PATHS[self.path], raw)
+        return self._answer(status, body if isinstance(body, bytes) else body.encode(),
+                            {"Content-Type": "application/json"})
 
 
 def serve(port, cert=None, key=None, client_ca=None):

@@ -26,6 +26,13 @@ def start_broker(*args):
     return process, int(line.split()[-1])
 
 
+def stop_broker(process):
+    """Stop a test broker and reap it: a process left a zombie is reported (and killed again) by Odoo 19.0."""
+    process.kill()
+    process.wait(timeout=30)
+    process.stdout.close()
+
+
 def make_certificates(directory):
     """A CA, a server certificate for 127.0.0.1 and a client certificate, as PEM files in ``directory``."""
     from cryptography import x509
@@ -77,7 +84,7 @@ class BrokerCase(series.AllowAllRequests, HttpCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.broker, cls.broker_port = start_broker()
-        cls.addClassCleanup(cls.broker.kill)
+        cls.addClassCleanup(stop_broker, cls.broker)
         cls.broker_url = f"http://127.0.0.1:{cls.broker_port}"
         cls.system = cls.env["sync.system"].create({
             "name": "Broker", "code": "broker", "transport": "wso2", "wso2_url": f"{cls.broker_url}/services/sync",

@@ -8,7 +8,7 @@ from odoo.tests import tagged
 
 from odoo.addons.sync_base import compat
 
-from .common import BrokerCase, make_certificates, start_broker
+from .common import BrokerCase, make_certificates, start_broker, stop_broker
 
 
 @tagged("post_install", "-at_install")
@@ -129,7 +129,7 @@ class TestBroker(BrokerCase):
         pem, paths = make_certificates(self.tmp.name)
         process, port = start_broker("--cert", paths["server_cert"], "--key", paths["server_key"],
                                      "--client-ca", paths["ca"])
-        self.addCleanup(process.kill)
+        self.addCleanup(stop_broker, process)
         self.system.write({"wso2_url": f"https://127.0.0.1:{port}/services/sync", "wso2_ca_bundle": pem["ca"]})
         # no client certificate: the handshake is refused
         refused = self.send([self.envelope(1)])[0]
