@@ -151,13 +151,15 @@ def classify(in_scope, exists_there, differences, last_message_state, error=None
 # The digest protocol
 # ----------------------------------------------------------------------
 def parse_digest_request(body, max_ids=DIGEST_BATCH):
-    """Check a ``/digest`` or ``/documents`` request body; return ``(type, model, ids, properties, after)``.
+    """Check a ``/digest`` or ``/documents`` request body; return ``(type, model, ids, properties, after, source)``.
 
     ``{"type": "<message type>", "model": "<source model>", "ids": [1, 2],
     "properties": ["name", ...]}`` asks about the records ``ids`` of the
     sender; ``{"type", "model", "after": 0, "limit": 1000}`` (no ``ids``) asks
     which records of the sender's model the receiver holds, after the id
-    ``after``.  Raises :class:`CompareProtocolError` naming the key at fault.
+    ``after``.  An optional ``"source"`` names the database the records come
+    from, when a broker asks for one of its relay sources (None: the caller
+    itself).  Raises :class:`CompareProtocolError` naming the key at fault.
     """
     if not isinstance(body, dict):
         raise CompareProtocolError("the body must be a JSON object")
@@ -170,6 +172,9 @@ def parse_digest_request(body, max_ids=DIGEST_BATCH):
     if properties is not None and (not isinstance(properties, list)
                                    or not all(isinstance(p, str) for p in properties)):
         raise CompareProtocolError("'properties' must be an array of property names")
+    source = body.get("source")
+    if source is not None and (not isinstance(source, str) or not source):
+        raise CompareProtocolError("'source' must be the code of the records' database, a non-empty string")
     ids = body.get("ids")
     if ids is None:
         after, limit = body.get("after", 0), body.get("limit", max_ids)
@@ -177,12 +182,12 @@ def parse_digest_request(body, max_ids=DIGEST_BATCH):
             raise CompareProtocolError("'after' must be a record id, an integer of 0 or more")
         if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= max_ids:
             raise CompareProtocolError(f"'limit' must be an integer from 1 to {max_ids}")
-        return message_type, model, None, properties, (after, limit)
+        return message_type, model, None, properties, (after, limit), source
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
         raise CompareProtocolError("'ids' must be an array of record ids (positive integers)")
     if len(ids) > max_ids:
         raise CompareProtocolError(f"'ids' has {len(ids)} ids; at most {max_ids} per request")
-    return message_type, model, ids, properties, None
+    return message_type, model, ids, properties, None, source
 
 
 def _answer_rows(answer, key, what):
@@ -193,7 +198,7 @@ def _answer_rows(answer, key, what):
     return {row["id"]: row for row in rows if key is None or key in row}
 
 
-def compare_by_digest(post, message_type, model, items):
+def compare_by_digest(post, message_type, model, items, source=None):
     """Compare ``items`` with the receiving suite through its digest protocol; ``{id: (exists, remote_ref, diff)}``.
 
     ``post(route, body)`` sends a request to the receiver's ``/digest`` or
@@ -201,13 +206,15 @@ def compare_by_digest(post, message_type, model, items):
     carrier's error).  ``items``: ``{id: document or None}`` (None: the record
     is not sent here any more, only whether it is there matters).  One digest
     request for the batch; full documents only for those whose digests differ.
+    ``source``, when given, is sent as the records' database.
     ``diff`` is None for a record not there, ``[]`` for one in step; a record
     the receiver holds but cannot build a document of is ``(None, remote_ref,
     its reason)``.
     """
     ids = sorted(items)
     properties = sorted({key for document in items.values() if document for key in document})
-    answer = post("digest", {"type": message_type, "model": model, "ids": ids, "properties": properties})
+    extra = {"source": source} if source else {}
+    answer = post("digest", {"type": message_type, "model": model, "ids": ids, "properties": properties, **extra})
     rows = _answer_rows(answer, None, "digest")
     common = answer.get("properties")
     common = set(common) if isinstance(common, list) else set(properties)
@@ -231,7 +238,7 @@ def compare_by_digest(post, message_type, model, items):
             differing.append(record_id)
     if differing:
         answer = post("documents", {"type": message_type, "model": model, "ids": differing,
-                                    "properties": properties})
+                                    "properties": properties, **extra})
         documents = _answer_rows(answer, "document", "documents")
         for record_id in differing:
             there = (documents.get(record_id) or {}).get("document")

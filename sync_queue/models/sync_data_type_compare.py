@@ -3,6 +3,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..lib import compare
+from ..lib.inbound import parse_relay_sources
 
 #: the longest interval of a scheduled comparison, in hours (a year)
 MAX_COMPARE_INTERVAL = 24 * 366
@@ -59,18 +60,25 @@ class SyncDataType(models.Model):
         type produces now for the record bound to it, or ``null`` when there is
         none; without ids, a page of the sender's ids bound here.  Records are
         read with the system's inbound user: one it may not read is answered
-        as not here.  Raises :class:`~..lib.compare.CompareProtocolError` for a
+        as not here.  A broker may ask about the records of one of its relay
+        sources (``"source"``), as it may send their documents.  Raises :class:`~..lib.compare.CompareProtocolError` for a
         malformed request and ``LookupError`` when no data type accepts the
         message type from ``system``.
         """
-        message_type, model, ids, properties, listing = compare.parse_digest_request(body)
+        message_type, model, ids, properties, listing, source = compare.parse_digest_request(body)
+        source = source or system.code
+        if source != system.code and source not in parse_relay_sources(system.relay_sources):
+            # as for documents received: only its own records, or those of the sources it relays
+            raise compare.CompareProtocolError(
+                f"'source': system {system.code} may not ask about records of {source}: only its own code or one "
+                "of its relay sources")
         data_type = self.sudo()._inbound_data_type(system, message_type)[:1]
         if not data_type:
             raise LookupError(_("No enabled data type accepts messages of type %(type)s from %(system)s.",
                                 type=message_type, system=system.code))
         if not system.user_id:
             raise LookupError(_("System %(system)s has no inbound user to read documents with.", system=system.code))
-        prefix = f"{system.code}/{model}/"
+        prefix = f"{source}/{model}/"
         self.env["sync.binding"].flush_model()
         if listing is not None:
             after, limit = listing

@@ -18,3 +18,4 @@ from . import test_queue_actions
 from . import test_tour_requeue
 from . import test_compare
 from . import test_compare_routes
+from . import test_tour_compare

@@ -108,3 +108,16 @@ class TestCompareRoutes(series.AllowAllRequests, HttpCase):
             {"property": "email", "here": "bob@example.com", "there": "bob@elsewhere.example"}]))
         self.assertEqual(results[14], (False, None, None))
         self.assertEqual(results[13], (False, None, None))
+
+    def test_a_broker_asks_about_the_records_of_its_relay_sources_only(self):
+        self.shop.relay_sources = "shop_eu"
+        self.env["sync.binding"].create({"system_id": self.shop.id, "model": "res.partner", "res_id": self.bob.id,
+                                         "remote_model": "res.partner", "remote_ref": "shop_eu/res.partner/21"})
+        body = {"type": self.contact_type.message_type, "model": "res.partner", "ids": [21, 11]}
+        status, answer = self.post("digest", dict(body, source="shop_eu"))
+        self.assertEqual(status, 200, answer)
+        self.assertEqual([(row["id"], row.get("remote_ref")) for row in answer["records"]],
+                         [(21, str(self.bob.id)), (11, None)])
+        status, answer = self.post("digest", dict(body, source="shop_us"))
+        self.assertEqual((status, answer["error"]["code"]), (400, "bad_request"))
+        self.assertIn("relay sources", answer["error"]["message"])

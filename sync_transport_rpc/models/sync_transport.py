@@ -116,7 +116,8 @@ class SyncTransport(models.AbstractModel):
                 def post(route, body):
                     return client.post_compare(own_code, token, route, body)
 
-                return compare.compare_by_digest(post, data_type.message_type, data_type.model_name, items)
+                return compare.compare_by_digest(post, data_type.message_type, data_type.model_name, items,
+                                                 source=own_code)
             bindings = {res_id: binding.remote_ref for res_id, binding in
                         self.env["sync.binding"].sudo()._find(system, data_type.model_name, list(items)).items()}
             return plain_compare.compare_batch(
@@ -134,7 +135,8 @@ class SyncTransport(models.AbstractModel):
         try:
             if system.rpc_mode == "suite":
                 answer = client.post_compare(own_code, system.sudo().rpc_remote_token, "digest", {
-                    "type": data_type.message_type, "model": data_type.model_name, "after": after, "limit": limit})
+                    "type": data_type.message_type, "model": data_type.model_name, "after": after, "limit": limit,
+                    "source": own_code})
                 return compare.holdings_page(answer)
             return plain_compare.holdings(client, data_type.remote_model or data_type.model_name, own_code,
                                           data_type.model_name, after, limit)

@@ -69,6 +69,7 @@ def test_classify_an_error_first():
     ({"type": "t", "model": "m", "after": -1}, "'after'"),
     ({"type": "t", "model": "m", "after": 0, "limit": 0}, "'limit'"),
     ({"type": "t", "model": "m", "after": 0, "limit": 10**6}, "'limit'"),
+    ({"type": "t", "model": "m", "ids": [1], "source": ""}, "'source'"),
 ])
 def test_a_malformed_request_is_refused_naming_the_key(body, message):
     with pytest.raises(compare.CompareProtocolError, match=message):
@@ -77,8 +78,9 @@ def test_a_malformed_request_is_refused_naming_the_key(body, message):
 
 def test_requests_parsed():
     assert compare.parse_digest_request({"type": "t", "model": "m", "ids": [3, 1], "properties": ["a"]}) == (
-        "t", "m", [3, 1], ["a"], None)
-    assert compare.parse_digest_request({"type": "t", "model": "m"}) == ("t", "m", None, None, (0, 2500))
+        "t", "m", [3, 1], ["a"], None, None)
+    assert compare.parse_digest_request({"type": "t", "model": "m", "source": "shop_eu"}) == (
+        "t", "m", None, None, (0, 2500), "shop_eu")
 
 
 class Receiver:
