@@ -10,6 +10,18 @@ from odoo.tests import HttpCase, common, tagged
 #: where the README's screenshot of a comparison result goes, when set (the README's images: docs/images)
 SCREENSHOT_DIR_ENV = "SYNC_README_IMAGES"
 SCREENSHOT_NAME = "compare.png"
+#: the page's height with nothing left to scroll (18.0 scrolls the action's content, 19.0 a part of it), and no
+#: button focused
+HEIGHT = """(() => {
+    document.activeElement?.blur();
+    let hidden = 0;
+    for (const element of document.querySelectorAll(".o_action_manager, .o_action_manager *")) {
+        if (["auto", "scroll"].includes(getComputedStyle(element).overflowY)) {
+            hidden = Math.max(hidden, element.scrollHeight - element.clientHeight);
+        }
+    }
+    return Math.ceil(window.innerHeight + hidden);
+})()"""
 
 
 @tagged("post_install", "-at_install")
@@ -76,19 +88,17 @@ class TestCompareTour(HttpCase):
         wait_code_ok = common.ChromeBrowser._wait_code_ok
 
         def wait_then_shoot(browser, *args, **kwargs):
-            result = wait_code_ok(browser, *args, **kwargs)
+            wait_code_ok(browser, *args, **kwargs)  # raises unless the tour succeeded
             # the whole form, its findings too: as wide as the browser, as high as the form's content
             width = int(self.browser_size.replace(",", "x").split("x")[0])
-            answer = browser._websocket_request("Runtime.evaluate", params={"returnByValue": True, "expression": (
-                "(() => { const content = document.querySelector('.o_content');"
-                " return Math.ceil(content.getBoundingClientRect().top + content.scrollHeight); })()")})
-            height = max(900, answer["result"]["value"] + 1)
+            answer = browser._websocket_request("Runtime.evaluate",
+                                                params={"returnByValue": True, "expression": HEIGHT})
+            height = max(900, answer["result"]["value"])
             browser._websocket_request("Emulation.setDeviceMetricsOverride", params={
                 "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
             time.sleep(1)  # laid out again at that size
             answer = browser._websocket_request("Page.captureScreenshot", params={"format": "png"}, timeout=30)
             shots.append(base64.b64decode(answer["data"]))
-            return result
 
         with patch.object(common.ChromeBrowser, "_wait_code_ok", wait_then_shoot):
             self.tour(url, name)
