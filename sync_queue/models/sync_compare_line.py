@@ -72,37 +72,67 @@ class SyncCompareLine(models.Model):
         }
 
     def _repair(self):
-        """Queue the repair of these findings; ``{"requeued", "deleted", "skipped", "why"}``."""
+        """Queue the repair of these findings; ``{"requeued", "deleted", "skipped", "why"}``.
+
+        A finding counts as repaired only once a message of it waits in the
+        queue; one that cannot be (the system archived or no longer a target,
+        the record no longer sent, deletions not synced) is skipped, saying why.
+        """
         counts = {"requeued": 0, "deleted": 0, "skipped": 0, "why": ""}
         whys = set()
         Messages = self.env["sync.message"].sudo()
+        repaired_runs = self.env["sync.compare.run"]
         for run, lines in self.sudo().filtered(lambda line: not line.repaired).grouped("run_id").items():
-            data_type, system = run.data_type_id, run.system_id
+            data_type = run.data_type_id
+            repairable = lines.filtered(lambda line: line.outcome in compare.REPAIR_REQUEUE + compare.REPAIR_DELETE)
+            blocked = run._repair_blocked()
+            if blocked:
+                counts["skipped"] += len(repairable)
+                whys.add(blocked)
+                continue
             Model = self.env[data_type.model_name].sudo().with_context(active_test=False)
-            to_send = lines.filtered(lambda line: line.outcome in compare.REPAIR_REQUEUE)
+            in_scope = run._scope(Model.browse(repairable.mapped("res_id")).exists())
+            scope_ids = set(in_scope.ids)
+            to_send = repairable.filtered(
+                lambda line, ids=scope_ids: line.outcome in compare.REPAIR_REQUEUE and line.res_id in ids)
+            # there, and no longer sent here: only there, or a deletion that failed or was cancelled
+            to_delete = repairable.filtered(
+                lambda line, ids=scope_ids: line.res_id not in ids and line.outcome in ("only_there", "not_sent"))
+            rest = repairable - to_send - to_delete
+            if rest:
+                counts["skipped"] += len(rest)
+                whys.add(_("no longer sent to the system"))
             if to_send:
-                records = run._scope(Model.browse(to_send.mapped("res_id")).exists())
-                Messages._queue_records(data_type, records, "upsert", systems=system)
-                sent_ids = set(records.ids)
-                done = to_send.filtered(lambda line, ids=sent_ids: line.res_id in ids)
-                done.write({"repaired": True, "repair_note": _("queued again")})
-                counts["requeued"] += len(done)
-                if len(done) < len(to_send):
-                    counts["skipped"] += len(to_send) - len(done)
-                    whys.add(_("no longer sent to the system"))
-            to_delete = lines.filtered(lambda line: line.outcome in compare.REPAIR_DELETE)
+                Messages._queue_records(data_type, in_scope.browse(to_send.mapped("res_id")), "upsert",
+                                        systems=run.system_id)
+                counts["requeued"] += self._mark_queued(run, to_send, "upsert", _("queued again"), counts, whys)
             if to_delete and not data_type.sync_deletion:
                 counts["skipped"] += len(to_delete)
                 whys.add(_("%(data_type)s does not sync deletions", data_type=data_type.name))
             elif to_delete:
-                counts["deleted"] += self._repair_deletions(run, to_delete)
+                self._repair_deletions(run, to_delete)
+                counts["deleted"] += self._mark_queued(run, to_delete, "delete", _("deletion queued"), counts, whys)
+            if lines.filtered("repaired"):
+                repaired_runs |= run
         if counts["requeued"] or counts["deleted"]:
+            repaired_runs.sudo().write({"repaired_at": fields.Datetime.now()})
             Messages._trigger_send()
         counts["why"] = ", ".join(sorted(whys))
         return counts
 
+    def _mark_queued(self, run, lines, operation, note, counts, whys):
+        """Mark repaired the ``lines`` whose message of ``operation`` now waits in the queue; count the others
+        as skipped.  Return how many were repaired."""
+        waiting = run._unsent_records(lines.mapped("res_id"), operation)
+        done = lines.filtered(lambda line: line.res_id in waiting)
+        done.write({"repaired": True, "repair_note": note})
+        if len(done) < len(lines):
+            counts["skipped"] += len(lines) - len(done)
+            whys.add(_("the queue did not take them: see the system's messages"))
+        return len(done)
+
     def _repair_deletions(self, run, lines):
-        """Queue the deletion there of the records of ``lines`` (only there); return how many."""
+        """Queue the deletion there of the records of ``lines`` (there, and no longer sent here)."""
         data_type, system = run.data_type_id, run.system_id
         Model = self.env[data_type.model_name].sudo().with_context(active_test=False)
         # the other side holds them, as the comparison saw: a binding routes the deletion to it and names
@@ -114,8 +144,6 @@ class SyncCompareLine(models.Model):
         info = data_type._primary_values(existing)
         self.env["sync.message"].sudo()._queue_records(
             data_type, existing, "delete", deletion_info=info, ids=lines.mapped("res_id"), systems=system)
-        lines.write({"repaired": True, "repair_note": _("deletion queued")})
-        return len(lines)
 
 
 def _value(value):

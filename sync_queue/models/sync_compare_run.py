@@ -250,8 +250,9 @@ class SyncCompareRun(models.Model):
         """A run is done: repair it where its data type says so, and tell the managers of a scheduled drift."""
         if not self.drift_count:
             return
-        if self.auto_repair:
-            self.line_ids.with_context(sync_compare_auto=True)._repair()
+        # the data type's setting now: switched off while the run went on, nothing is repaired
+        if self.auto_repair and self.data_type_id.compare_auto_repair:
+            self.line_ids._repair()
         if self.trigger == "scheduled":
             managers = compat.group_users(self.env.ref("sync_base.group_sync_manager")).filtered(
                 lambda user: not user.share)
@@ -291,6 +292,27 @@ class SyncCompareRun(models.Model):
             return row[0]
         data_type = self.data_type_id
         return (data_type["remote_model"] if "remote_model" in data_type._fields else None) or data_type.model_name
+
+    def _repair_blocked(self):
+        """Why nothing of this run can be repaired now (a sentence), or None."""
+        system, data_type = self.system_id, self.data_type_id
+        if not system.active:
+            return _("system %(system)s is archived", system=system.name)
+        if not data_type.enabled:
+            return _("%(data_type)s is disabled", data_type=data_type.name)
+        if system not in data_type.system_ids:
+            return _("%(data_type)s no longer sends to %(system)s", data_type=data_type.name, system=system.name)
+        return None
+
+    def _unsent_records(self, res_ids, operation):
+        """The ids among ``res_ids`` with a message of ``operation`` of this run's data type to its system that
+        waits in the queue, not sent yet."""
+        self.env["sync.message"].flush_model()
+        self.env.cr.execute(SQL(
+            "SELECT DISTINCT res_id FROM sync_message WHERE system_id = %s AND data_type_id = %s AND model = %s "
+            "AND res_id = ANY(%s) AND operation = %s AND state IN ('pending', 'waiting')",
+            self.system_id.id, self.data_type_id.id, self.data_type_id.model_name, list(res_ids), operation))
+        return {row[0] for row in self.env.cr.fetchall()}
 
     def _last_states(self, res_ids):
         """``{res_id: state}`` of the last message of each record of the data type to the system."""

@@ -1,9 +1,13 @@
+import logging
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..lib import compare
 from ..lib.inbound import parse_relay_sources
+
+_logger = logging.getLogger(__name__)
 
 #: the longest interval of a scheduled comparison, in hours (a year)
 MAX_COMPARE_INTERVAL = 24 * 366
@@ -61,7 +65,8 @@ class SyncDataType(models.Model):
         none; without ids, a page of the sender's ids bound here.  Records are
         read with the system's inbound user: one it may not read is answered
         as not here.  A broker may ask about the records of one of its relay
-        sources (``"source"``), as it may send their documents.  Raises :class:`~..lib.compare.CompareProtocolError` for a
+        sources (``"source"``), as it may send their documents.  Raises
+        :class:`~..lib.compare.CompareProtocolError` for a
         malformed request and ``LookupError`` when no data type accepts the
         message type from ``system``.
         """
@@ -104,10 +109,16 @@ class SyncDataType(models.Model):
         comparable = {line.name for line in data_type.line_ids if line.line_type in ("field", "model", "reference")}
         common = comparable & set(properties) if properties is not None else comparable
         built, failed = {}, {}
-        serializer = data_type.with_context(sync_compare_local_refs=True)
+        # the inbound user bounds what the documents reach, embedded and referenced records too, as the data
+        # type's owner does (a context key that only adds a bound)
+        serializer = data_type.with_context(sync_compare_local_refs=True, sync_preview_uid=system.user_id.id)
         for record, document, error in serializer._serialize_collect(records, system) if records else ():
             if error:
-                failed[record.id] = error.args[0] if error.args else str(error)
+                # the details stay here: they may name what the inbound user may not read
+                _logger.info("Comparison of %s: the document of %s,%s does not build: %s", system.code,
+                             record._name, record.id, error)
+                failed[record.id] = _("this database cannot build its document of the record (its server log "
+                                      "says why)")
             else:
                 built[record.id] = compare.restrict(document, common)
         rows = []

@@ -207,3 +207,55 @@ class TestCompare(CompareCase):
                             [fields.Datetime.now() - timedelta(days=400), run.id])
         self.env["sync.message"]._cron_vacuum()
         self.assertFalse(run.exists())
+
+
+class TestCompareRepairLimits(CompareCase):
+    """What the attack on reconciliation found: repairs that said more than they did, or could not be made."""
+
+    def drift(self):
+        call = self.held(self.others[0])
+        call.envelope = dict(call.envelope, payload=dict(call.envelope["payload"], email="x@there.example"))
+        run = self.compare()
+        self.assertEqual(run.line_ids.mapped("outcome"), ["differs"])
+        return run
+
+    def test_nothing_is_said_repaired_where_nothing_can_be_queued(self):
+        run = self.drift()
+        self.system.active = False
+        action = run.with_user(self.manager).action_repair()
+        self.assertIn("1 skipped (system Target is archived)", action["params"]["message"])
+        self.assertFalse(run.line_ids.repaired)
+        self.system.active = True
+        self.contact_type.system_ids = [(6, 0, self.env["sync.system"].create(
+            {"name": "Other", "code": "other", "transport": "test"}).ids)]
+        action = run.with_user(self.manager).action_repair()
+        self.assertIn("Contacts no longer sends to Target", action["params"]["message"])
+        self.assertFalse(self.env["sync.message"].search([("state", "=", "pending")]))
+        self.assertFalse(run.line_ids.repaired)
+
+    def test_a_deletion_that_failed_is_queued_again(self):
+        gone = self.others[1]
+        gone_id = gone.id
+        gone.unlink()
+        self.queue()
+        deletion = self.env["sync.message"].search([("res_id", "=", gone_id), ("operation", "=", "delete")])
+        deletion.write({"state": "failed"})
+        run = self.compare()
+        line = run.line_ids.filtered(lambda line: line.res_id == gone_id)
+        self.assertEqual(line.outcome, "not_sent")
+        action = line.with_user(self.manager).action_repair()
+        self.assertIn("1 deletion(s) queued", action["params"]["message"])
+        self.assertTrue(self.env["sync.message"].search([("res_id", "=", gone_id), ("operation", "=", "delete"),
+                                                         ("state", "=", "pending")]))
+        self.assertTrue(line.repaired and run.repaired_at)
+
+    def test_repair_automatically_switched_off_during_a_run_repairs_nothing(self):
+        self.held(self.others[0]).unlink()
+        self.contact_type.write({"compare_interval": 1, "compare_auto_repair": True})
+        self.env["sync.compare.run"]._start_due()
+        run = self.env["sync.compare.run"].search([("trigger", "=", "scheduled")], limit=1)
+        self.contact_type.compare_auto_repair = False
+        for _step in range(10):
+            self.env["sync.compare.run"]._cron_compare()
+        self.assertEqual((run.state, run.missing_count), ("done", 1))
+        self.assertFalse(run.line_ids.repaired)

@@ -111,13 +111,37 @@ class TestCompareRoutes(series.AllowAllRequests, HttpCase):
 
     def test_a_broker_asks_about_the_records_of_its_relay_sources_only(self):
         self.shop.relay_sources = "shop_eu"
-        self.env["sync.binding"].create({"system_id": self.shop.id, "model": "res.partner", "res_id": self.bob.id,
+        cy = self.env["res.partner"].create({"name": "Cy"})
+        self.env["sync.binding"].create({"system_id": self.shop.id, "model": "res.partner", "res_id": cy.id,
                                          "remote_model": "res.partner", "remote_ref": "shop_eu/res.partner/21"})
         body = {"type": self.contact_type.message_type, "model": "res.partner", "ids": [21, 11]}
         status, answer = self.post("digest", dict(body, source="shop_eu"))
         self.assertEqual(status, 200, answer)
         self.assertEqual([(row["id"], row.get("remote_ref")) for row in answer["records"]],
-                         [(21, str(self.bob.id)), (11, None)])
+                         [(21, str(cy.id)), (11, None)])
         status, answer = self.post("digest", dict(body, source="shop_us"))
         self.assertEqual((status, answer["error"]["code"]), (400, "bad_request"))
         self.assertIn("relay sources", answer["error"]["message"])
+
+    def test_what_a_document_embeds_is_bounded_by_the_inbound_user(self):
+        other_company = self.hidden.company_id
+        child_type = self.env["sync.data.type"].create({
+            "name": "Child", "library_id": self.contact_type.library_id.id,
+            "model_id": self.env["ir.model"]._get("res.partner").id, "trigger": "manual",
+            "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name"}),
+                         (0, 0, {"line_type": "field", "value": "email", "name": "email"})],
+        })
+        child_type.action_generate_schema()
+        self.contact_type.write({"line_ids": [(0, 0, {"line_type": "model", "value": "child_ids",
+                                                      "name": "contacts", "reference_id": child_type.id})]})
+        self.contact_type.action_generate_schema()
+        self.env["res.partner"].create({"name": "Secret child", "email": "secret@hidden.example", "type": "other",
+                                        "parent_id": self.ada.id, "company_id": other_company.id})
+        for route in ("digest", "documents"):
+            status, answer = self.ask([11, 12], properties=["name", "email", "contacts"], route=route)
+            self.assertEqual(status, 200, answer)
+            self.assertNotIn("secret", json.dumps(answer).lower())
+            rows = {row["id"]: row for row in answer["records"]}
+            self.assertIn("cannot build its document", rows[11]["error"])
+            self.assertIsNone(rows[11]["digest" if route == "digest" else "document"])
+            self.assertTrue(rows[12]["digest" if route == "digest" else "document"])
