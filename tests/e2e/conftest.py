@@ -18,8 +18,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.harness.odoo_env import ADDONS, TEST_ADDONS_PATH, OdooMissing, find_odoo, find_series
-from tests.harness.odoo_server import OdooInstance, OdooServer
+from tests.harness.odoo_server import SHELL_MODE_ENV, OdooInstance, OdooServer
 from tests.harness.pg import PgCluster
+
+# a test's scenarios through a shell server per database: Odoo loaded once per database, not once per scenario
+# (SYNC_TEST_SHELL=once: a process per scenario, as odoo-bin shell)
+os.environ.setdefault(SHELL_MODE_ENV, "serve")
 
 
 def _per_series(name):
@@ -98,6 +102,7 @@ def _database_factory(cluster, template, with_test_addons=True):
 
 def _drop_databases(cluster, created):
     for instance in created:
+        instance.close()
         cluster.drop_db(instance.dbname)
         shutil.rmtree(instance.data_dir, ignore_errors=True)
 

@@ -9,10 +9,13 @@ code inside the database, and serving it with :class:`OdooServer`, a real
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+import weakref
 from pathlib import Path
 
 import requests
@@ -23,10 +26,18 @@ from .shell_runner import MARKER
 
 LOG_PROBLEM_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (WARNING|ERROR|CRITICAL) ", re.MULTILINE)
 SHELL_RUNNER = Path(__file__).with_name("shell_runner.py")
+#: ``serve``: scenarios through a shell server per database; anything else: a process per scenario
+SHELL_MODE_ENV = "SYNC_TEST_SHELL"
 
 
 class OdooCommandError(RuntimeError):
     pass
+
+
+def _stop_process(process):
+    if process.poll() is None:
+        process.kill()
+        process.wait()
 
 
 LOG_LINE_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ ")
@@ -61,6 +72,9 @@ class OdooInstance:
         self.root, self.extra_pythonpath = self.series.root, self.series.extra_pythonpath
         self.addons_path = addons_path(self.root, with_tests=with_test_addons)
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="sync-odoo-data-")
+        self._shell_server = None
+        self._shell_errors = None
+        self._shell_lock = threading.Lock()
 
     def base_args(self):
         return [
@@ -108,7 +122,72 @@ class OdooInstance:
         return proc.stderr
 
     def shell(self, code, timeout=600):
-        """Run ``code`` inside the database (committed on success) and return its ``result``."""
+        """Run ``code`` inside the database (committed on success) and return its ``result``.
+
+        With ``SYNC_TEST_SHELL=serve`` (the end-to-end tests), through this
+        instance's shell server (one process that keeps Odoo loaded, see
+        ``shell_runner.py``), except while it runs another scenario (a test's
+        concurrent ones); otherwise (the benchmarks, which measure a
+        scenario's process, and the demo) in a process of its own, as
+        ``odoo-bin shell`` would."""
+        if os.environ.get(SHELL_MODE_ENV) == "serve" and self._shell_lock.acquire(blocking=False):
+            try:
+                return self._shell_served(code, timeout)
+            finally:
+                self._shell_lock.release()
+        return self._shell_once(code, timeout)
+
+    def close(self):
+        """Stop this instance's shell server, if any (before its database is dropped)."""
+        server, self._shell_server = self._shell_server, None
+        if server and server.poll() is None:
+            server.stdin.close()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+    def _shell_served(self, code, timeout):
+        server = self._shell_server
+        if server is None or server.poll() is not None:
+            handle, errors = tempfile.mkstemp(prefix=f"odoo-shell-{self.dbname}-", suffix=".log")
+            os.close(handle)
+            self._shell_errors = Path(errors)
+            with self._shell_errors.open("w") as err:
+                server = subprocess.Popen(
+                    [self.series.python, str(SHELL_RUNNER), "--serve", *self.base_args(), "--log-level=warn",
+                     "--http-interface", "127.0.0.1"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=odoo_environ(self.extra_pythonpath),
+                )
+            self._shell_server = server
+            weakref.finalize(self, _stop_process, server)
+        start = self._shell_errors.stat().st_size
+        server.stdin.write((json.dumps({"code": code}) + "\n").encode())
+        server.stdin.flush()
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            ready = select.select([server.stdout], [], [], max(remaining, 0))[0] if remaining > 0 else []
+            if not ready:
+                self._shell_server = None
+                _stop_process(server)
+                raise subprocess.TimeoutExpired("shell scenario", timeout)
+            line = server.stdout.readline().decode(errors="replace")
+            if not line:
+                self._shell_server = None
+                stderr = self._shell_errors.read_text(errors="replace")[start:]
+                raise OdooCommandError(f"the shell server of {self.dbname} stopped ({server.poll()}):\n"
+                                       f"{stderr[-6000:]}")
+            if line.startswith(MARKER):
+                answer = json.loads(line[len(MARKER):])
+                if "error" in answer:
+                    stderr = self._shell_errors.read_text(errors="replace")[start:]
+                    raise OdooCommandError(f"scenario code failed in {self.dbname}:\n{stderr[-3000:]}\n"
+                                           f"{answer['error'][-6000:]}")
+                return answer["result"]
+
+    def _shell_once(self, code, timeout):
         proc = subprocess.run(
             [self.series.python, str(SHELL_RUNNER), *self.base_args(), "--log-level=warn", "--http-interface",
              "127.0.0.1"],
