@@ -1,6 +1,6 @@
 """The benchmarks: one command, figures printed as a table and written as JSON.
 
-    python3 bench/run.py [--only NAME]
+    python3 bench/run.py [--only NAME] [--compare-records N]
 
 Each figure is a rate or a ratio measured side by side in one run, on a
 PostgreSQL cluster of the run's own and real Odoo (the json2 figures: a 19.0 target).  Not part of the
@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import psycopg2
+import psycopg2.extras
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -402,6 +403,192 @@ def bench_memory(instance, systems=20, partners=5000):
     }
 
 
+COMPARE_LINES = """[
+    (0, 0, {"line_type": "field", "value": "name", "name": "name"}),
+    (0, 0, {"line_type": "field", "value": "ref", "name": "ref", "primary": True}),
+    (0, 0, {"line_type": "field", "value": "email", "name": "email"}),
+    (0, 0, {"line_type": "field", "value": "is_company", "name": "is_company"}),
+    (0, 0, {"line_type": "field", "value": "active", "name": "active"}),
+]"""
+
+
+def _compare_once(source, systems, mode, expected_drift, records):
+    """One comparison of the data type with the ``mode`` target, in a shell process of its own; checked."""
+    run = source.shell(f"SYSTEM = {systems[mode]}\nDATA_TYPE = {systems['data_type']}\n"
+                       + (BENCH / "compare_run.py").read_text(), timeout=7200)
+    counts = (run["state"], run["total"], run["in_step"], run["differs"], run["drift"], run["lines"], run["errors"])
+    wanted = ("done", records, records - expected_drift, expected_drift, expected_drift, expected_drift, 0)
+    if counts != wanted:
+        raise RuntimeError(f"compare {mode}: (state, compared, in step, differ, drift, findings, not comparable) "
+                           f"{counts}, not {wanted}: {run}")
+    return run
+
+
+BIND_SQL = (
+    "INSERT INTO sync_binding (system_id, company_id, model, res_id, remote_model, remote_ref, last_sync_at, "
+    "create_uid, create_date, write_uid, write_date) "
+    "SELECT s.id, s.company_id, 'res.partner', v.res_id, 'res.partner', v.remote_ref, now() at time zone 'utc', "
+    "1, now() at time zone 'utc', 1, now() at time zone 'utc' "
+    "FROM (VALUES %s) AS v (code, res_id, remote_ref) JOIN sync_system s ON s.code = v.code")
+
+
+def _bind_by_sql(cluster, source, plain_target, suite_target):
+    """The state sending leaves, made by SQL (``--compare-seed sql``): each partner ``CMPB-…`` of the source bound to
+    the partner of the same reference on each target, as the RPC transport binds what it sends.
+
+    On the source, a binding per system (``remote_ref``: the target's id); on the plain target, the external
+    identifier ``sync_src.res_partner_<source id>`` that plain mode gives what it creates; on the suite target, a
+    binding to the source system ``src`` (``remote_ref``: ``src/res.partner/<source id>``).  The source has no
+    messages of them (none was sent): their last message's state is unknown, as for records bound before the queue
+    kept messages.  Returns how many partners were bound.
+    """
+    def connect(instance):
+        return psycopg2.connect(host="127.0.0.1", port=cluster.port, user=cluster.user, password=cluster.password,
+                                dbname=instance.dbname, connect_timeout=10)
+
+    def refs(db):
+        with db.cursor() as cr:
+            cr.execute("SELECT ref, id FROM res_partner WHERE ref LIKE 'CMPB-%'")
+            return dict(cr.fetchall())
+
+    dbs = {name: connect(instance) for name, instance in
+           (("source", source), ("plain", plain_target), ("suite", suite_target))}
+    try:
+        here = refs(dbs["source"])
+        for mode in ("plain", "suite"):
+            there = refs(dbs[mode])
+            if sorted(there) != sorted(here):
+                raise RuntimeError(f"compare seed: the {mode} target's partners are not the source's")
+            pairs = [(here[ref], there[ref]) for ref in sorted(here)]
+            with dbs["source"].cursor() as cr:
+                psycopg2.extras.execute_values(cr, BIND_SQL, [(f"bench_cmp_{mode}", local, str(remote))
+                                                              for local, remote in pairs], page_size=5000)
+            with dbs[mode].cursor() as cr:
+                if mode == "plain":
+                    psycopg2.extras.execute_values(cr, (
+                        "INSERT INTO ir_model_data (module, name, model, res_id, noupdate, create_uid, create_date, "
+                        "write_uid, write_date) VALUES %s"),
+                        [("sync_src", f"res_partner_{local}", "res.partner", remote) for local, remote in pairs],
+                        template="(%s, %s, %s, %s, false, 1, now() at time zone 'utc', 1, now() at time zone 'utc')",
+                        page_size=5000)
+                else:
+                    psycopg2.extras.execute_values(cr, BIND_SQL, [("src", remote, f"src/res.partner/{local}")
+                                                                  for local, remote in pairs], page_size=5000)
+        for db in dbs.values():
+            db.commit()
+        return len(here)
+    finally:
+        for db in dbs.values():
+            db.close()
+
+
+def bench_compare(instance, records=10000, seed="send"):
+    """Reconciliation: records compared per second, in step and with 1 % drift, plain and suite mode.
+
+    A source (a copy of the bench database) sends ``records`` partners
+    through the RPC transport, for real, to a plain Odoo (``base`` only) and
+    to a suite (a copy of the bench database accepting them), each served by
+    its own process: the in-step state is what the queue made, messages done,
+    bindings and external identifiers as sending leaves them.  With ``seed``
+    ``sql`` (``--compare-seed sql``, for the scale figure: sending 100,000
+    partners to both takes longer than comparing them), the partners are
+    created on each side alike and bound by SQL instead (:func:`_bind_by_sql`).
+    Each comparison is driven from a shell process of its own, one
+    ``_cron_compare`` call per step (500 records or bindings, or a page of
+    what the other side lists) and a commit after each, as Odoo's cron runner
+    does, the cache emptied between steps; that process's peak resident memory
+    is its figure (``ru_maxrss`` and ``VmHWM``: on Linux the same high-water
+    mark, reset before the first step where ``/proc/self/clear_refs`` allows
+    it, else the process's whole life, Odoo's loading included: an upper
+    bound), beside its resident memory before the first step (Odoo loaded)
+    and the largest after a step.  The target servers' peak (``VmHWM``) covers their
+    whole life, receiving included.  Then the email of
+    1 % of the partners is changed by SQL on each target and it is compared
+    again.  A comparison whose counts are not exactly 0 (then ``records`` / 100)
+    findings, every other record in step, fails the benchmark.
+    """
+    cluster = instance.cluster
+    source = OdooInstance(cluster, "sync_bench_cmp_src")
+    suite_target = OdooInstance(cluster, "sync_bench_cmp_suite")
+    plain_target = OdooInstance(cluster, "sync_bench_cmp_plain", with_test_addons=False)
+    cluster.copy_db(instance.dbname, source.dbname)
+    cluster.copy_db(instance.dbname, suite_target.dbname)
+    plain_target.install(["base"])
+    plain_key = plain_target.shell(REMOTE_USER)
+    suite_token = suite_target.shell(f"LINES = {COMPARE_LINES}\n" + (BENCH / "compare_target_setup.py").read_text())
+    drift = records // 100
+    servers, figures = [], {"compare_records": records, "compare_seed": seed}
+    try:
+        plain_server, suite_server = OdooServer(plain_target), OdooServer(suite_target)
+        for server in (plain_server, suite_server):
+            servers.append(server)
+            server.start()
+        started = time.perf_counter()
+        systems = source.shell(
+            f"PLAIN_PORT = {plain_server.port}\nPLAIN_DATABASE = {plain_target.dbname!r}\nPLAIN_KEY = {plain_key!r}\n"
+            f"SUITE_PORT = {suite_server.port}\nSUITE_DATABASE = {suite_target.dbname!r}\n"
+            f"SUITE_TOKEN = {suite_token!r}\nLINES = {COMPARE_LINES}\nN = {records}\nSEED = {seed!r}\n"
+            + (BENCH / "compare_source_setup.py").read_text(), timeout=7200)
+        created = time.perf_counter()
+        figures["compare_setup_create_s"] = round(created - started, 1)
+        if seed == "send":
+            pumped = source.shell((BENCH / "compare_pump.py").read_text(), timeout=7200)
+            wanted = {"bench_cmp_plain:done": records, "bench_cmp_suite:done": records}
+            if {key: count for key, count in pumped["states"].items() if key.startswith("bench_cmp_")} != wanted:
+                raise RuntimeError(f"compare: the partners were not all sent: {pumped}")
+            figures["compare_setup_send_both_s"] = round(pumped["queue_seconds"] + pumped["send_seconds"], 1)
+        else:
+            for target in (plain_target, suite_target):
+                made = target.shell(f"N = {records}\n" + (BENCH / "compare_target_partners.py").read_text(),
+                                    timeout=7200)
+                if made != records:
+                    raise RuntimeError(f"compare seed: {made} partners on {target.dbname}, not {records}")
+            if _bind_by_sql(cluster, source, plain_target, suite_target) != records:
+                raise RuntimeError("compare seed: not every partner bound")
+            figures["compare_setup_targets_and_bind_sql_s"] = round(time.perf_counter() - created, 1)
+        targets = {"plain": plain_target, "suite": suite_target}
+        for mode in ("plain", "suite"):
+            for label, expected in (("in_step", 0), ("drift_1pct", drift)):
+                if expected:
+                    changed = targets[mode].shell((BENCH / "compare_drift.py").read_text())
+                    if changed != drift:
+                        raise RuntimeError(f"compare {mode}: {changed} partners drifted, not {drift}")
+                run = _compare_once(source, systems, mode, expected, records)
+                prefix = f"compare_{mode}_{label}"
+                figures[f"{prefix}_records_per_s"] = round(records / run["wall_s"])
+                figures[f"{prefix}_findings"] = run["lines"]
+                figures[f"{prefix}_wall_s"] = round(run["wall_s"], 1)
+                figures[f"{prefix}_steps"] = run["steps"]
+                # where the time goes: the records sent here, the bindings kept here, what the other side lists
+                figures[f"{prefix}_phase_s"] = {phase: round(seconds, 1) for phase, seconds in run["phase_s"].items()}
+                figures[f"{prefix}_worker_rss_before_mb"] = round(run["rss_before_mb"], 1)
+                figures[f"{prefix}_worker_peak_rss_mb"] = round(run["peak_mb"], 1)
+                if run["peak_while_comparing_mb"] is not None:
+                    figures[f"{prefix}_worker_peak_rss_while_comparing_mb"] = round(run["peak_while_comparing_mb"], 1)
+                figures[f"{prefix}_worker_rss_max_after_a_step_mb"] = round(run["rss_max_sampled_mb"], 1)
+        for mode, server in (("plain", plain_server), ("suite", suite_server)):
+            figures[f"compare_{mode}_target_server_peak_rss_mb"] = _peak_rss_mb(server.proc.pid)
+    finally:
+        for server in reversed(servers):
+            server.stop()
+    for database in (source, suite_target, plain_target):
+        cluster.drop_db(database.dbname)
+        shutil.rmtree(database.data_dir, ignore_errors=True)
+    return figures
+
+
+def _peak_rss_mb(pid):
+    """The peak resident memory of a running process (``VmHWM``), in MB; None when it cannot be read."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
 BENCHMARKS = {
     "serialize": bench_serialize,
     "write": bench_write,
@@ -411,6 +598,7 @@ BENCHMARKS = {
     "json2": bench_json2,
     "wso2": bench_wso2,
     "memory": bench_memory,
+    "compare": bench_compare,
 }
 
 
@@ -426,6 +614,12 @@ def machine():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", choices=list(BENCHMARKS))
+    parser.add_argument("--compare-records", type=int, default=10000, metavar="N",
+                        help="partners the compare benchmark sends, then compares (default 10000; the scale "
+                             "figure: 100000)")
+    parser.add_argument("--compare-seed", choices=["send", "sql"], default="send",
+                        help="how the compare benchmark brings the partners in step: sent through the queue "
+                             "(default), or created on each side and bound by SQL (quicker to set up at 100000)")
     args = parser.parse_args(argv)
     try:
         find_odoo()
@@ -441,7 +635,8 @@ def main(argv=None):
         for name in args.only or list(BENCHMARKS):
             sys.stdout.write(f"running {name} ...\n")
             sys.stdout.flush()
-            figures.update(BENCHMARKS[name](instance))
+            options = {"records": args.compare_records, "seed": args.compare_seed} if name == "compare" else {}
+            figures.update(BENCHMARKS[name](instance, **options))
     finally:
         cluster.destroy()
         shutil.rmtree(workdir, ignore_errors=True)
