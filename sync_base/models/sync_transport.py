@@ -104,6 +104,14 @@ class SyncTransport(models.AbstractModel):
         """
         raise self._missing_hook(system, "_compare_records")
 
+    def _compare_remote_model(self, system, data_type):
+        """The model ``system`` keeps ``data_type``'s records in, as its bindings name it.
+
+        Override when a transport sends to another model than the data
+        type's (the RPC transport's plain mode with a remote model).  A
+        repair binds what it deletes there under this name."""
+        return data_type.model_name
+
     def _compare_holdings(self, system, data_type, after, limit):
         """A page of what the other side holds of ``data_type``'s records, under this database's identifiers.
 

@@ -243,8 +243,8 @@ class SyncDataType(models.Model):
         if not records:
             return records
         domain = [("id", "in", records.ids)] + self._get_domain()
-        matching = records.with_context(active_test=False).search(domain)
-        return records.filtered(lambda r: r in matching)
+        matching = set(records.with_context(active_test=False).search(domain).ids)
+        return records.browse([record_id for record_id in records.ids if record_id in matching])
 
     def _filter_company(self, records, system):
         """Drop records of another company than ``system``'s: they never reach it."""

@@ -19,6 +19,9 @@ from .sync_data_type import BATCH_SIZE, CACHE_SAFE_TYPES, MAX_DEPTH, SyncMapping
 
 _logger = logging.getLogger(__name__)
 
+#: what the ORM reads for a NULL column of these types
+NUMERIC_ZERO = {"integer": 0, "float": 0.0}
+
 
 class SyncDataType(models.Model):
     """Serialization: records to JSON documents, through the data type's lines."""
@@ -184,6 +187,11 @@ class SyncDataType(models.Model):
             return [value or None for value in cached]
         if field.type in ("one2many", "many2many"):
             return [list(value) for value in cached]
+        if field.type in NUMERIC_ZERO:
+            # the cache holds the column's NULL as None; the record reads it as 0, and so does the document
+            # (a receiver that stores the document's value reads 0 back: a comparison must see the same)
+            zero = NUMERIC_ZERO[field.type]
+            cached = [zero if value is None else value for value in cached]
         values = []
         for record, value in zip(records, cached, strict=True):
             try:

@@ -41,6 +41,25 @@ class TestSerialize(MappingCase):
         self.assertEqual(documents[0]["contacts"], [])
         self.assertEqual(documents[0]["label"], "-Bare")
 
+    def test_a_null_number_reads_as_the_record_reads_it(self):
+        """A float or integer column left NULL is 0 in the document, batch or not: a receiver that stores the
+        document reads 0 back, and a comparison of the two must agree."""
+        data_type = self.env["sync.data.type"].create({
+            "name": "Numbers", "library_id": self.company_type.library_id.id,
+            "model_id": self.env["ir.model"]._get("res.partner").id, "trigger": "manual",
+            "line_ids": [(0, 0, {"line_type": "field", "value": "partner_latitude", "name": "latitude"}),
+                         (0, 0, {"line_type": "field", "value": "color", "name": "color"})],
+        })
+        data_type.action_generate_schema()
+        bare = self.env["res.partner"].create({"name": "Bare"})
+        self.env.cr.execute("UPDATE res_partner SET partner_latitude = NULL, color = NULL WHERE id = %s", [bare.id])
+        self.env.invalidate_all()
+        batch = data_type._serialize(bare | self.company)  # fetched at once: read from the cache
+        self.env.invalidate_all()
+        alone = data_type._serialize(bare)
+        self.assertEqual(batch[0], {"latitude": 0.0, "color": 0})
+        self.assertEqual(alone[0], batch[0])
+
     def test_reference_uses_binding_on_the_system(self):
         system = self.env["sync.system"].create({"name": "Shop", "code": "shop"})
         self.env["sync.binding"]._bind(system, self.belgium, "res.country", "77")

@@ -110,8 +110,10 @@ class SyncCompareLine(models.Model):
                 counts["skipped"] += len(to_delete)
                 whys.add(_("%(data_type)s does not sync deletions", data_type=data_type.name))
             elif to_delete:
-                self._repair_deletions(run, to_delete)
-                counts["deleted"] += self._mark_queued(run, to_delete, "delete", _("deletion queued"), counts, whys)
+                aside = self._repair_deletions(run, to_delete, whys)
+                counts["skipped"] += len(aside)
+                counts["deleted"] += self._mark_queued(run, to_delete - aside, "delete", _("deletion queued"),
+                                                       counts, whys)
             if lines.filtered("repaired"):
                 repaired_runs |= run
         if counts["requeued"] or counts["deleted"]:
@@ -131,19 +133,35 @@ class SyncCompareLine(models.Model):
             whys.add(_("the queue did not take them: see the system's messages"))
         return len(done)
 
-    def _repair_deletions(self, run, lines):
-        """Queue the deletion there of the records of ``lines`` (there, and no longer sent here)."""
+    def _repair_deletions(self, run, lines, whys):
+        """Queue the deletion there of the records of ``lines`` (there, and no longer sent here); return the
+        lines left aside."""
         data_type, system = run.data_type_id, run.system_id
         Model = self.env[data_type.model_name].sudo().with_context(active_test=False)
-        # the other side holds them, as the comparison saw: a binding routes the deletion to it and names
-        # the record there, also for a record added there under this database's identifier
-        remote_model = run._remote_model()
-        self.env["sync.binding"].sudo()._bind_many(system, [
-            (line.model, line.res_id, remote_model, line.remote_ref) for line in lines if line.remote_ref])
-        existing = Model.browse(lines.mapped("res_id")).exists()
-        info = data_type._primary_values(existing)
-        self.env["sync.message"].sudo()._queue_records(
-            data_type, existing, "delete", deletion_info=info, ids=lines.mapped("res_id"), systems=system)
+        Bindings = self.env["sync.binding"].sudo()
+        # the other side holds them, as the comparison saw: a binding routes the deletion to it and names the
+        # record there, also for a record added there under this database's identifier.  A binding kept here
+        # is left as it is; a reference there that is another local record's stays that record's
+        remote_model = self.env["sync.transport"]._compare_remote_model(system, data_type)
+        bound = Bindings._find(system, data_type.model_name, lines.mapped("res_id"))
+        aside = self.browse()
+        rows = []
+        for line in lines.filtered(lambda line: line.res_id not in bound):
+            other = Bindings._find_local(system, remote_model, line.remote_ref) if line.remote_ref else Bindings
+            if not line.remote_ref or other:
+                aside |= line
+            else:
+                rows.append((line.model, line.res_id, remote_model, line.remote_ref))
+        if aside:
+            whys.add(_("their reference there is unknown, or bound to another record here"))
+        Bindings._bind_many(system, rows)
+        lines -= aside
+        if lines:
+            existing = Model.browse(lines.mapped("res_id")).exists()
+            info = data_type._primary_values(existing)
+            self.env["sync.message"].sudo()._queue_records(
+                data_type, existing, "delete", deletion_info=info, ids=lines.mapped("res_id"), systems=system)
+        return aside
 
 
 def _value(value):

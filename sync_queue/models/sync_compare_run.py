@@ -282,17 +282,6 @@ class SyncCompareRun(models.Model):
             covered |= other._filter_company(other._filter_matching(records - covered), self.system_id)
         return covered
 
-    def _remote_model(self):
-        """The model the system keeps the data type's records in, as its bindings say (else the same model)."""
-        self.env.cr.execute(SQL(
-            "SELECT remote_model FROM sync_binding WHERE system_id = %s AND model = %s LIMIT 1",
-            self.system_id.id, self.data_type_id.model_name))
-        row = self.env.cr.fetchone()
-        if row:
-            return row[0]
-        data_type = self.data_type_id
-        return (data_type["remote_model"] if "remote_model" in data_type._fields else None) or data_type.model_name
-
     def _repair_blocked(self):
         """Why nothing of this run can be repaired now (a sentence), or None."""
         system, data_type = self.system_id, self.data_type_id
@@ -374,7 +363,9 @@ class SyncCompareRun(models.Model):
     def _step_holdings(self):
         """Look at the next page of what the other side lists as ours; None at the end, or when it cannot list."""
         data_type = self.data_type_id
-        page = self.env["sync.transport"]._compare_holdings(self.system_id, data_type, self.cursor, BATCH)
+        # pages as large as the digest protocol takes: what is listed costs no document
+        page = self.env["sync.transport"]._compare_holdings(self.system_id, data_type, self.cursor,
+                                                            compare.DIGEST_BATCH)
         if page is None:
             self.note = _("The transport of %(system)s cannot list what it holds: records only there were "
                           "looked for among those bound here.", system=self.system_id.name)
@@ -399,7 +390,8 @@ class SyncCompareRun(models.Model):
             res_ids).exists()
         sent = self._scope(existing)
         sent |= self._sent_by_another(existing - sent)
-        return [res_id for res_id in res_ids if res_id not in set(sent.ids)]
+        sent_ids = set(sent.ids)
+        return [res_id for res_id in res_ids if res_id not in sent_ids]
 
     def _names(self, records):
         """``{id: name}`` of ``records`` for the findings, read by every synchronization user: as a message's

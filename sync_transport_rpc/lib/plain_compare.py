@@ -33,15 +33,17 @@ def xmlids_readable(client):
 
 
 def _remote_ids(client, remote_model, own_code, model, res_ids, bindings):
-    """``{res_id: remote id}`` of the records there: by external identifier, else by binding."""
+    """``{res_id: remote id}`` of the records there: by external identifier, else by binding (a login that may
+    not read identifiers, or an identifier lost there: the same record either way)."""
+    located = {res_id: int(bindings[res_id]) for res_id in res_ids if str(bindings.get(res_id) or "").isdigit()}
     if not xmlids_readable(client):
-        return {res_id: int(bindings[res_id]) for res_id in res_ids
-                if str(bindings.get(res_id) or "").isdigit()}
+        return located
     names = {xmlid_name(model, res_id): res_id for res_id in res_ids}
     rows = client.execute("ir.model.data", "search_read",
                           [("module", "=", xmlid_module(own_code)), ("model", "=", remote_model),
                            ("name", "in", sorted(names))], ["name", "res_id"])
-    return {names[row["name"]]: row["res_id"] for row in rows if row["name"] in names}
+    located.update({names[row["name"]]: row["res_id"] for row in rows if row["name"] in names})
+    return located
 
 
 def _expected_text(ftype, value):

@@ -127,6 +127,11 @@ class SyncTransport(models.AbstractModel):
             raise UserError(_("%(system)s could not be asked: %(error)s", system=system.display_name,
                               error=exc)) from None
 
+    def _compare_remote_model(self, system, data_type):
+        if system.transport != "rpc" or system.rpc_mode == "suite":
+            return super()._compare_remote_model(system, data_type)
+        return data_type.remote_model or data_type.model_name
+
     def _compare_holdings(self, system, data_type, after, limit):
         if system.transport != "rpc":
             return super()._compare_holdings(system, data_type, after, limit)
