@@ -80,7 +80,7 @@ class SyncSystem(models.Model):
 
     @api.depends("wso2_compare_url", "wso2_targets")
     def _compute_compare_support(self):
-        super()._compute_compare_support()
+        return super()._compute_compare_support()
 
     @api.constrains("transport", "wso2_url", "wso2_compare_url", "wso2_headers", "wso2_pool_size", "wso2_targets")
     def _check_wso2(self):
