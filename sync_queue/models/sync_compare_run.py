@@ -110,16 +110,22 @@ class SyncCompareRun(models.Model):
         if cron and cron.active:
             cron._trigger()
 
-    def _open_action(self):
-        """The window of these runs: the form of one, else the list."""
-        action = {
+    @api.model
+    def _list_action(self, domain, name=None):
+        """The window of the runs of ``domain``, newest first."""
+        return {
             "type": "ir.actions.act_window",
             "res_model": "sync.compare.run",
-            "name": _("Comparisons"),
+            "name": name or _("Comparisons"),
+            "views": [(False, "list"), (False, "form")],
+            "domain": domain,
         }
+
+    def _open_action(self):
+        """The window of these runs: the form of one, else the list."""
         if len(self) == 1:
-            return dict(action, res_id=self.id, views=[(False, "form")])
-        return dict(action, domain=[("id", "in", self.ids)], views=[(False, "list"), (False, "form")])
+            return dict(self._list_action([("id", "=", self.id)]), res_id=self.id, views=[(False, "form")])
+        return self._list_action([("id", "in", self.ids)])
 
     # ------------------------------------------------------------------
     # User actions

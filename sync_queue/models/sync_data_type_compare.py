@@ -44,13 +44,8 @@ class SyncDataType(models.Model):
 
     def action_view_compare_runs(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "sync.compare.run",
-            "name": _("Comparisons"),
-            "views": [(False, "list"), (False, "form")],
-            "domain": [("data_type_id", "=", self.id)],
-        }
+        return self.env["sync.compare.run"]._list_action([("data_type_id", "=", self.id)],
+                                                         _("Comparisons of %(name)s", name=self.name))
 
     # ------------------------------------------------------------------
     # The receiving side of a comparison: /sync/<code>/digest and /documents

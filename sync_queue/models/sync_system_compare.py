@@ -40,13 +40,8 @@ class SyncSystem(models.Model):
 
     def action_view_compare_runs(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "sync.compare.run",
-            "name": _("Comparisons of %(name)s", name=self.name),
-            "views": [(False, "list"), (False, "form")],
-            "domain": [("system_id", "=", self.id)],
-        }
+        return self.env["sync.compare.run"]._list_action([("system_id", "=", self.id)],
+                                                         _("Comparisons of %(name)s", name=self.name))
 
     def action_open_last_compare(self):
         self.ensure_one()
