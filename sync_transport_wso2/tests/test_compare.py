@@ -11,7 +11,8 @@ from .common import BrokerCase
 @tagged("post_install", "-at_install")
 class TestCompareThroughTheBroker(BrokerCase):
     """The broker system compares with "the other side": this same database, reached through the test broker's
-    relay, where the broker system is also the caller whose records are bound (``broker/res.partner/<id>``)."""
+    relay, where the broker system is also the caller, relaying for this database's own code (``erp_a``): its
+    records arrived here bound as ``erp_a/res.partner/<id>``, as documents relayed by a broker are."""
 
     @classmethod
     def setUpClass(cls):
@@ -21,7 +22,8 @@ class TestCompareThroughTheBroker(BrokerCase):
             compat.GROUP_IDS: [(6, 0, [cls.env.ref("base.group_user").id,
                                        cls.env.ref("base.group_partner_manager").id])],
         })
-        cls.system.user_id = cls.inbound_user
+        cls.env["ir.config_parameter"].set_param("sync_base.own_code", "erp_a")
+        cls.system.write({"user_id": cls.inbound_user.id, "relay_sources": "erp_a"})
         library = cls.env["sync.library"].create({"name": "Compared", "slug": "wso2_compared"})
         cls.data_type = cls.env["sync.data.type"].create({
             "name": "Compared Contacts", "library_id": library.id,
@@ -37,7 +39,7 @@ class TestCompareThroughTheBroker(BrokerCase):
         for source_id, partner in ((11, cls.ada), (12, cls.bob)):
             cls.env["sync.binding"].create({"system_id": cls.system.id, "model": "res.partner", "res_id": partner.id,
                                             "remote_model": "res.partner",
-                                            "remote_ref": f"broker/res.partner/{source_id}"})
+                                            "remote_ref": f"erp_a/res.partner/{source_id}"})
 
     def setUp(self):
         super().setUp()
@@ -123,7 +125,7 @@ class TestCompareThroughTheBroker(BrokerCase):
         for partner in carl | dora:
             self.env["sync.binding"].create({"system_id": self.system.id, "model": "res.partner",
                                              "res_id": partner.id, "remote_model": "res.partner",
-                                             "remote_ref": f"broker/res.partner/{partner.id}"})
+                                             "remote_ref": f"erp_a/res.partner/{partner.id}"})
         self.data_type.domain = f"[('id', 'in', {(carl | dora | eve).ids})]"
         self.env.flush_all()
         run = self.run_comparison()
