@@ -289,14 +289,16 @@ def ensure_databases(pg, wanted):
 
 def ensure_installed(pg, instance, modules):
     """Reuse the sound database of ``instance``: install what of ``modules`` it lacks, update the suite."""
+    # the suite's code may be newer than the database (a pull since the last run): update it first, as a
+    # deployment does; anything else loading the registry before (installing a module) would read fields the
+    # database does not have yet
+    say(f"Updating the suite in {instance.dbname} ...")
+    instance.run(["-u", ",".join(ADDONS), "--stop-after-init", "--log-level=warn"])
     installed = {name for name, (state, _version) in pg.modules(instance.dbname).items() if state == "installed"}
     missing = [module for module in modules if module not in installed]
     if missing:
         say(f"Installing {', '.join(missing)} in {instance.dbname} ...")
         instance.install(missing, extra=["--log-level=warn"])
-    # the suite's code may be newer than the database (a pull since the last run): update it, as a deployment does
-    say(f"Updating the suite in {instance.dbname} ...")
-    instance.run(["-u", ",".join(ADDONS), "--stop-after-init", "--log-level=warn"])
 
 
 def cron_processes(pg, server, timeout=CRON_CHECK_TIMEOUT):
