@@ -2,6 +2,8 @@ import logging
 import time
 from datetime import timedelta
 
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -231,6 +233,10 @@ class SyncCompareRun(models.Model):
         except UserError as exc:
             self._fail(exc.args[0])
             return
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            # a serialization failure, a lost connection: the cron runner's transaction is at fault, not the run;
+            # it rolls back and the step is taken again
+            raise
         except Exception as exc:
             _logger.exception("Comparison %s failed", self.id)
             self._fail(f"{type(exc).__name__}: {exc}")
@@ -421,9 +427,9 @@ class SyncCompareRun(models.Model):
                 name = names.get(res_id) or _("%(model)s,%(id)s (deleted here)",
                                               model=self.data_type_id.model_name, id=res_id)
                 findings.append((outcome, res_id, remote_ref, None, None, name))
-        self._record(findings, counted=False)
+        self._record(findings)
 
-    def _record(self, findings, counted=True):
+    def _record(self, findings):
         """Count ``findings`` (``(outcome, res_id, remote_ref, diff, error, name)``) and keep those out of step."""
         counts = dict.fromkeys(COUNTED, 0)
         lines = []
@@ -436,9 +442,4 @@ class SyncCompareRun(models.Model):
         if lines:
             self.env["sync.compare.line"].sudo().create(lines)
         values = {f"{outcome}_count": self[f"{outcome}_count"] + count for outcome, count in counts.items() if count}
-        if counted:
-            values["total_count"] = self.total_count + sum(counts.values())
-        else:
-            values["total_count"] = self.total_count + len(lines)
-        if values:
-            self.write(values)
+        self.write(dict(values, total_count=self.total_count + len(findings)))

@@ -2,8 +2,10 @@ import json
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user
 
 from ..models import sync_compare_run
@@ -153,6 +155,16 @@ class TestCompare(CompareCase):
             self.env["sync.compare.run"]._cron_compare()
         self.assertEqual((run.state, run.in_step_count, run.error), ("done", 5, False))
 
+    def test_a_serialization_failure_is_the_transactions_not_the_runs(self):
+        run = self.env["sync.compare.run"].with_user(self.manager)._start(self.system, self.contact_type)
+        Transport = type(self.env["sync.transport"])
+        with patch.object(Transport, "_compare_records", side_effect=psycopg2.errors.SerializationFailure), \
+                self.assertRaises(psycopg2.errors.SerializationFailure):
+            self.env["sync.compare.run"]._cron_compare()
+        # the cron runner rolls its transaction back and takes the step again: the run is not failed for it
+        self.assertNotEqual(run.state, "failed")
+        self.assertFalse(run.error)
+
     def test_a_transport_that_cannot_compare_says_so(self):
         system = self.env["sync.system"].create({"name": "Half", "code": "half", "transport": "test_incomplete"})
         self.assertIn("cannot compare", system.compare_support)
@@ -198,7 +210,7 @@ class TestCompare(CompareCase):
         self.assertEqual(self.system.last_compare_run_id, run)
 
     def test_interval_out_of_range_is_refused_naming_the_range(self):
-        with self.assertRaisesRegex(Exception, "from 0 \\(never\\) to 8784 hours"):
+        with self.assertRaisesRegex(ValidationError, "from 0 \\(never\\) to 8784 hours"):
             self.contact_type.compare_interval = -1
 
     def test_finished_comparisons_go_with_the_retention_of_messages(self):
