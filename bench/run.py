@@ -31,6 +31,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.peers import bench_peers
 from tests.harness.odoo_env import ADDONS, OdooMissing, find_all_series, find_odoo
 from tests.harness.odoo_server import JsonRpc, OdooInstance, OdooServer
 from tests.harness.pg import PgCluster
@@ -599,6 +600,7 @@ BENCHMARKS = {
     "wso2": bench_wso2,
     "memory": bench_memory,
     "compare": bench_compare,
+    "peers": bench_peers,
 }
 
 
