@@ -113,15 +113,19 @@ class SyncBinding(models.Model):
         if not by_local:
             return
         self.env.flush_all()
-        values = [(model, res_id, remote_model, remote_ref)
-                  for (model, res_id), (remote_model, remote_ref) in by_local.items()]
-        values_sql = SQL(", ").join(SQL("(%s, %s::int, %s, %s)", *value) for value in values)
+        models_, res_ids, remote_models, remote_refs = (
+            list(column) for column in zip(*[(model, res_id, remote_model, remote_ref)
+                                             for (model, res_id), (remote_model, remote_ref) in by_local.items()],
+                                           strict=True))
+        # columns as arrays: one parameter each, however many rows (the send queue's hot path)
+        values = SQL("unnest(%s::varchar[], %s::int[], %s::varchar[], %s::varchar[]) AS v(model, res_id, remote_model, "
+                     "remote_ref)", models_, res_ids, remote_models, remote_refs)
         # a remote record bound to another local record moves to this one
         self.env.cr.execute(SQL(
-            "DELETE FROM sync_binding b USING (VALUES %s) AS v(model, res_id, remote_model, remote_ref) "
+            "DELETE FROM sync_binding b USING %s "
             "WHERE b.system_id = %s AND b.remote_model = v.remote_model AND b.remote_ref = v.remote_ref "
             "AND (b.model <> v.model OR b.res_id <> v.res_id)",
-            values_sql, system.id,
+            values, system.id,
         ))
         now = fields.Datetime.now()
         uid = self.env.uid
@@ -129,10 +133,10 @@ class SyncBinding(models.Model):
             "INSERT INTO sync_binding (system_id, company_id, model, res_id, remote_model, remote_ref, last_sync_at, "
             "create_uid, create_date, write_uid, write_date) "
             "SELECT %(system)s, %(company)s, v.model, v.res_id, v.remote_model, v.remote_ref, %(now)s, %(uid)s, "
-            "%(now)s, %(uid)s, %(now)s FROM (VALUES %(values)s) AS v(model, res_id, remote_model, remote_ref) "
+            "%(now)s, %(uid)s, %(now)s FROM %(values)s "
             "ON CONFLICT (system_id, model, res_id) DO UPDATE SET remote_model = EXCLUDED.remote_model, "
             "remote_ref = EXCLUDED.remote_ref, last_sync_at = EXCLUDED.last_sync_at, "
             "write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date",
-            system=system.id, company=system.company_id.id or None, now=now, uid=uid, values=values_sql,
+            system=system.id, company=system.company_id.id or None, now=now, uid=uid, values=values,
         ))
         self.invalidate_model()

@@ -20,6 +20,7 @@ OWN_CODE_PARAM = "sync_base.own_code"
 #: the valid range of each numeric field of a system; the help of each field says it too
 SYSTEM_RANGES = {
     "batch_size": Range(1, 1000),
+    "batches_in_flight": Range(1, 8),
     "max_attempts": Range(1, 100),
     "timeout": Range(0.1, 600),
     "ack_timeout": Range(1, 86400),
@@ -72,6 +73,15 @@ class SyncSystem(models.Model):
         default=100,
         tracking=True,
         help="Messages handed to the transport at once (1 to 1000).",
+    )
+    batches_in_flight = fields.Integer(
+        string="Batches in Flight",
+        default=2,
+        tracking=True,
+        help="Batches of this system on the network at once, for transports that deliver while the queue "
+             "prepares the next batch (RPC, WSO2) (1 to 8).  Order is kept whatever the number: a record's "
+             "message waits while an earlier one of the same record is unfinished, and a message whose "
+             "document references a record waits for that record's message.",
     )
     retry_delays = fields.Char(
         string="Retry Delays (seconds)",

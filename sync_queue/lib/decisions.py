@@ -117,3 +117,39 @@ def superseded(new, opposite):
     reaches is kept.
     """
     return [message_id for vals in new for message_id in opposite.get((vals["system_id"], vals["res_id"]), ())]
+
+
+# ---------------------------------------------------------------------------
+# What a transport's result leaves behind
+# ---------------------------------------------------------------------------
+
+#: result statuses (``sync_base.lib.results``) of an attempt that delivered its envelope
+DELIVERED = ("acknowledged", "accepted")
+
+
+def keeps_attempt(status, moved):
+    """Whether an attempt's result gets a row in the attempt log.
+
+    A failed attempt (``transient``, ``permanent``) is kept: its error and
+    time are the retry history.  So is a result that moved nothing (a late
+    answer for an attempt recovered and claimed again since): it is the only
+    trace that the envelope went twice.  A delivery that moved its message
+    leaves nothing the message does not hold: its state, ``sent_at`` or
+    ``acked_at``, ``attempt_count`` and ``send_duration``.
+    """
+    return status not in DELIVERED or not moved
+
+
+def keeps_reply(status, moved):
+    """Whether what the receiver answered in the send call gets a row in the response queue.
+
+    A refusal (``permanent``) is kept with its reason, and an acknowledgement
+    that moved nothing (a duplicate: the message was already answered, or is
+    another attempt's now).  An acknowledgement that moved its message is
+    on the message (``done``, ``acked_at``) and on its binding (the
+    receiver's reference): nothing is left to keep.  A transient failure is
+    no answer of the receiver: the attempt log has it.
+    """
+    if status == "permanent":
+        return True
+    return status == "acknowledged" and not moved

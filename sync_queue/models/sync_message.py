@@ -19,10 +19,9 @@ STORE_ATTEMPTS = 8
 CLAIM_WINDOW = 2
 # what identifies a message and what it sends: written once, by the queue itself
 FROZEN_FIELDS = frozenset({"uuid", "system_id", "data_type_id", "model", "res_id", "operation", "envelope"})
-# what the hot paths read of a batch (see fetch() in _claim and _apply_results)
+# what the claim reads of a batch (see fetch() in _claim)
 CLAIM_FIELDS = ["state", "system_id", "data_type_id", "model", "res_id", "operation", "uuid", "create_date",
                 "reference_keys", "deletion_info", "attempt_count"]
-RESULT_FIELDS = ["state", "system_id", "model", "res_id", "operation", "attempt_count", "uuid"]
 
 
 def unsent(alias=None):
@@ -86,6 +85,10 @@ class SyncMessage(models.Model):
     reference_keys = fields.Json(readonly=True, help="[model, id] of the records its document references.")
     sent_at = fields.Datetime(readonly=True)
     acked_at = fields.Datetime(readonly=True)
+    send_duration = fields.Float(
+        string="Send Duration (s)", readonly=True, digits=(16, 3),
+        help="The call that delivered it: its share of the batch's call, in seconds.  Delivered attempts are kept "
+             "here; the attempt log keeps the failed ones (and any answer that came too late to count).")
     attempt_ids = fields.One2many("sync.message.attempt", "message_id", string="Attempts", readonly=True)
     response_ids = fields.One2many("sync.response", "message_id", string="Responses", readonly=True)
     envelope_pretty = fields.Text(compute="_compute_envelope_pretty", string="Envelope (formatted)")

@@ -29,6 +29,15 @@ class Claimed(list):
         self.attempts = attempts or {}
 
 
+class FrozenEnvelopes(dict):
+    """``{message id: envelope text}`` of envelopes frozen now; ``built``: ``{message id: envelope}``, the dicts
+    they are the canonical dumps of, which the claim hands to the transport without parsing its own text."""
+
+    def __init__(self):
+        super().__init__()
+        self.built = {}
+
+
 class SyncMessageClaim(models.Model):
     _inherit = "sync.message"
 
@@ -163,13 +172,19 @@ class SyncMessageClaim(models.Model):
 
     def _freeze_claimed(self, ids):
         """Build and store the envelopes of the claimed messages ``ids`` that have none yet, in a transaction
-        of their own; return ``[(id, envelope)]`` of those that can go, the others failed with the reason."""
+        of their own; return ``[(id, envelope)]`` of those that can go, the others failed with the reason.
+
+        ``envelope`` is the frozen text of an envelope frozen before, or the envelope (a dict) built now,
+        whose canonical dump is the text stored."""
         with self.env.registry.cursor() as cr:
             messages = self.with_env(self.env(cr=cr)).browse(ids)
             messages.fetch(CLAIM_FIELDS)
             frozen = messages._freeze_envelopes()
+            built = getattr(frozen, "built", {})
             ready = messages.filtered(lambda m: m.state != "failed")
-            claimed = [(message.id, frozen.get(message.id) or message.envelope) for message in ready]
+            # an envelope built now goes as built (the dict that its frozen text is the dump of): not parsed back
+            claimed = [(message.id, built.get(message.id) or frozen.get(message.id) or message.envelope)
+                       for message in ready]
             messages.env.flush_all()
             if frozen:
                 # "m.id = ANY" besides the join: the rows are found by their key whatever the statistics say
@@ -225,11 +240,11 @@ class SyncMessageClaim(models.Model):
                                     m.state, m.attempt_count) for m in self]
 
     def _freeze_envelopes(self):
-        """Build the envelopes of messages that have none yet: ``{message id: envelope text}``, for the
-        claim to store.  A record that cannot be serialized fails alone."""
+        """Build the envelopes of messages that have none yet: ``{message id: envelope text}`` (a
+        :class:`FrozenEnvelopes`), for the claim to store.  A record that cannot be serialized fails alone."""
         source = self.env["sync.system"]._get_own_code()
         todo = self.filtered(lambda m: not m.envelope)
-        frozen = {}
+        frozen = FrozenEnvelopes()
         for (data_type, system), messages in todo.grouped(lambda m: (m.data_type_id, m.system_id)).items():
             targets = system._get_targets()
             upserts = messages.filtered(lambda m: m.operation == "upsert")
@@ -268,6 +283,7 @@ class SyncMessageClaim(models.Model):
                     created_at=message.create_date,
                 )
                 frozen[message.id] = envelope_lib.dumps(envelope)
+                frozen.built[message.id] = envelope
         return frozen
 
     def _deletion_payload(self, message, system):

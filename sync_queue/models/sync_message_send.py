@@ -1,5 +1,6 @@
 """The send queue, part 3: batches handed to the transport, results, retries and bindings stored."""
 
+import collections
 import concurrent.futures
 import json
 import logging
@@ -14,11 +15,18 @@ from odoo.tools import SQL
 from odoo.addons.sync_base import compat
 from odoo.addons.sync_base.lib.results import ACCEPTED, ACKNOWLEDGED, PERMANENT, TransportResult
 
+from ..lib import decisions
 from ..lib.backoff import next_attempt
-from .sync_message import RESULT_FIELDS, STORE_ATTEMPTS
+from .sync_message import STORE_ATTEMPTS
 
 # one logger for the whole model, whichever file a method lives in: operators set its level by that name
 _logger = logging.getLogger(__name__.rpartition("_")[0])
+
+# what storing a batch's results reads of each message (one query, no records: the send queue's hot path)
+# while batches are in flight and nothing new can go, the queue is looked at again after the first of these
+# delays, doubling up to the second: a burst still being queued goes on without waiting for the network
+POLL_SECONDS = (0.02, 0.5)
+ResultRow = collections.namedtuple("ResultRow", "id state system_id model res_id operation attempt_count uuid")
 
 class LeaseKeeper:
     """Keeps the lease of the batches a sender works on alive, from a thread with a cursor of its own.
@@ -135,28 +143,47 @@ class SyncMessageSend(models.Model):
         """Send batches of ``system`` until none is due or the deadline; return how many messages were sent.
 
         When the transport can deliver in a worker thread, the next batch is
-        claimed and prepared while the previous one is on the network: one
-        batch at most is in flight, and the claim never takes a message
-        whose record has an earlier one in flight.
+        claimed and prepared while earlier ones are on the network: up to the
+        system's ``batches_in_flight`` at once, one more prepared behind them.
+        Order holds whatever the number: the claim never takes a message
+        whose record has an earlier one unfinished (in flight included), and
+        a message whose document references a record with an unfinished
+        message waits for it unless both go in the same batch.
         """
         sent = 0
-        in_flight = None
+        depth = max(system.batches_in_flight or 1, 1)
+        in_flight = collections.deque()
         keeper = LeaseKeeper(self.env.registry, settings["lease"], settings["budget"] + settings["lease"])
         settings = dict(settings, lease_keeper=keeper)
-        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sync-send") as pool:
+        poll = POLL_SECONDS[0]
+        with concurrent.futures.ThreadPoolExecutor(depth, thread_name_prefix="sync-send") as pool:
             try:
                 while time.monotonic() < deadline:
                     count, held_back, in_flight_next = self._send_batch(system, settings, pool)
-                    # the new batch is tracked before the previous one is stored: never dropped if that raises
-                    previous, in_flight = in_flight, in_flight_next
-                    if previous:
-                        self._finish_in_flight(system, previous, keeper)
+                    sent += count
+                    if in_flight_next:
+                        # tracked before any earlier one is stored: never dropped if storing raises
+                        in_flight.append(in_flight_next)
+                        poll = POLL_SECONDS[0]
+                    # the oldest batch is stored once the network is full and one more is prepared
+                    while len(in_flight) > depth:
+                        self._finish_in_flight(system, in_flight.popleft(), keeper)
+                    if in_flight and not in_flight_next:
+                        # nothing new went: the oldest batch is stored when it comes back (what it frees may go
+                        # next), and meanwhile messages queued since are claimed, a short while apart
+                        oldest = in_flight[0]
+                        concurrent.futures.wait([oldest[1]], timeout=poll)
+                        if oldest[1].done():
+                            self._finish_in_flight(system, in_flight.popleft(), keeper)
+                            poll = POLL_SECONDS[0]
+                        else:
+                            poll = min(poll * 2, POLL_SECONDS[1])
+                        continue
                     if not count and not held_back:
                         break
-                    sent += count
             finally:
-                if in_flight:
-                    self._finish_in_flight(system, in_flight, keeper)
+                while in_flight:
+                    self._finish_in_flight(system, in_flight.popleft(), keeper)
                 keeper.stop()
         return sent
 
@@ -170,7 +197,7 @@ class SyncMessageSend(models.Model):
         if not claimed:
             return 0, claimed.held_back, None
         ids = [message_id for message_id, _e in claimed]
-        envelopes = [json.loads(envelope) for _id, envelope in claimed]
+        envelopes = [envelope if isinstance(envelope, dict) else json.loads(envelope) for _id, envelope in claimed]
         started = time.monotonic()
         try:
             deliver = system._send_envelopes_deferred(envelopes) if pool else None
@@ -232,92 +259,111 @@ class SyncMessageSend(models.Model):
         self.ensure_one()
         self._apply_results([result], duration, replies=False)
 
+    def _result_rows(self):
+        """``{id: ResultRow}``: what storing results reads of these messages, as plain rows, in one query."""
+        self.flush_model()
+        self.env.cr.execute(SQL(
+            "SELECT id, state, system_id, model, res_id, operation, attempt_count, uuid FROM sync_message "
+            "WHERE id = ANY(%s)", self.ids,
+        ))
+        return {row[0]: ResultRow(*row) for row in self.env.cr.fetchall()}
+
     def _apply_results(self, results, duration=0.0, replies=True, attempts=None):
         """Move messages after their transport results, set by set (the send queue's hot path).
 
         Only messages still ``sending`` move: an acknowledgement already
-        received is never undone by a late transport result.  With
-        ``replies``, acknowledgements and refusals are stored in the response
-        queue too.
+        received is never undone by a late transport result.  ``replies``:
+        the results are the transport's answer to its call (not an
+        acknowledgement posted later); what the receiver answered is stored
+        in the response queue where it holds more than the message and its
+        binding, and ``duration`` (the call's share per message) is the
+        delivered message's ``send_duration``.  One statement per kind of row
+        (:mod:`..lib.decisions` says which results leave which rows).
         """
         now = fields.Datetime.now()
-        self.fetch(RESULT_FIELDS)
-        self._insert_attempts([(message.id, result.status, result.reason) for message, result in
-                               zip(self, results, strict=True)], duration, now)
+        rows = self._result_rows()
+        # a message removed meanwhile (vacuumed, or its system deleted) has nothing left to move
+        pairs = [(rows[message_id], result) for message_id, result in zip(self.ids, results, strict=True)
+                 if message_id in rows]
         # only the attempt these results answer: a message recovered after its lease and claimed again by
         # another worker is that worker's now, and a late answer of this one must not move it
-        current = {message.id for message in self if message.state == "sending" and (
-            attempts is None or attempts.get(message.id) in (None, message.attempt_count))}
-        moving = [(message, result) for message, result in zip(self, results, strict=True) if message.id in current]
+        current = {row.id for row, _result in pairs if row.state == "sending" and (
+            attempts is None or attempts.get(row.id) in (None, row.attempt_count))}
+        self._insert_attempts([(row.id, result.status, result.reason) for row, result in pairs
+                               if decisions.keeps_attempt(result.status, row.id in current)], duration, now)
         if replies:
-            # what the receiver answered lands in the response queue, as an acknowledgement posted later does
             self.env["sync.response"]._insert_replies(
-                [(message, result, message.id in current) for message, result in
-                 zip(self, results, strict=True) if result.status in (ACKNOWLEDGED, PERMANENT)], now)
-        done = [m for m, r in moving if r.status == ACKNOWLEDGED]
-        accepted = [m for m, r in moving if r.status == ACCEPTED]
+                [(row, result, row.id in current) for row, result in pairs
+                 if decisions.keeps_reply(result.status, row.id in current)], now)
+        moving = [(row, result) for row, result in pairs if row.id in current]
+        done = [row.id for row, result in moving if result.status == ACKNOWLEDGED]
+        accepted = [row.id for row, result in moving if result.status == ACCEPTED]
         failed = {}
-        for message, result in moving:
+        for row, result in moving:
             if result.status == PERMANENT:
-                failed.setdefault(result.reason, []).append(message.id)
+                failed.setdefault(result.reason, []).append(row.id)
         cr = self.env.cr
-        self.flush_model()
+        # a posted acknowledgement keeps the duration of the call that delivered the message
+        delivered = duration if replies else None
         if done:
             cr.execute(SQL(
                 "UPDATE sync_message SET state = 'done', acked_at = %(now)s, sent_at = COALESCE(sent_at, %(now)s), "
-                "last_error = NULL, failure_kind = NULL, lease_until = NULL, write_date = %(now)s "
-                "WHERE id = ANY(%(ids)s)",
-                now=now, ids=[m.id for m in done],
+                "send_duration = COALESCE(%(duration)s, send_duration), last_error = NULL, failure_kind = NULL, "
+                "lease_until = NULL, write_date = %(now)s WHERE id = ANY(%(ids)s)",
+                now=now, ids=done, duration=delivered,
             ))
         if accepted:
             cr.execute(SQL(
-                "UPDATE sync_message SET state = 'sent', sent_at = %(now)s, lease_until = NULL, write_date = %(now)s "
-                "WHERE id = ANY(%(ids)s)", now=now, ids=[m.id for m in accepted],
+                "UPDATE sync_message SET state = 'sent', sent_at = %(now)s, send_duration = %(duration)s, "
+                "lease_until = NULL, write_date = %(now)s WHERE id = ANY(%(ids)s)",
+                now=now, ids=accepted, duration=delivered,
             ))
         for reason, ids in failed.items():
             cr.execute(SQL(
                 "UPDATE sync_message SET state = 'failed', last_error = %(reason)s, failure_kind = 'refused', "
                 "lease_until = NULL, write_date = %(now)s WHERE id = ANY(%(ids)s)", reason=reason, now=now, ids=ids,
             ))
-        # what identifies a message stays cached for the retries and bindings below
-        self.invalidate_recordset(["state", "acked_at", "sent_at", "last_error", "error_summary", "failure_kind",
-                                   "lease_until", "write_date"])
-        retrying = [(message, result) for message, result in moving
+        self.invalidate_recordset(["state", "acked_at", "sent_at", "send_duration", "last_error", "error_summary",
+                                   "failure_kind", "lease_until", "write_date"])
+        retrying = [(row, result) for row, result in moving
                     if result.status not in (ACKNOWLEDGED, ACCEPTED, PERMANENT)]
         if retrying:
             self._schedule_retries(retrying, now)
-        self._store_bindings([(m, r) for m, r in moving if r.status == ACKNOWLEDGED])
+        self._store_bindings([(row, result) for row, result in moving if result.status == ACKNOWLEDGED])
 
     def _store_bindings(self, acknowledged):
-        """Bindings of acknowledged messages: stored for upserts, removed for deletions."""
-        for system in {message.system_id for message, _result in acknowledged}:
-            pairs = [(m, r) for m, r in acknowledged if m.system_id == system]
-            rows = [(m.model, m.res_id, r.remote_model or m.model, r.remote_ref)
-                    for m, r in pairs if m.operation == "upsert" and r.remote_ref]
-            self.env["sync.binding"].sudo()._bind_many(system, rows)
-            deleted = {(m.model, m.res_id) for m, _r in pairs if m.operation == "delete"}
+        """Bindings of acknowledged messages (``(ResultRow, result)``): stored for upserts, removed for
+        deletions."""
+        Binding = self.env["sync.binding"].sudo()
+        for system_id in {row.system_id for row, _result in acknowledged}:
+            pairs = [(row, result) for row, result in acknowledged if row.system_id == system_id]
+            rows = [(row.model, row.res_id, result.remote_model or row.model, result.remote_ref)
+                    for row, result in pairs if row.operation == "upsert" and result.remote_ref]
+            system = self.env["sync.system"].browse(system_id)
+            Binding._bind_many(system, rows)
+            deleted = {(row.model, row.res_id) for row, _result in pairs if row.operation == "delete"}
             if deleted:
-                candidates = self.env["sync.binding"].sudo().search([
-                    ("system_id", "=", system.id),
+                candidates = Binding.search([
+                    ("system_id", "=", system_id),
                     ("model", "in", list({model for model, _id in deleted})),
                     ("res_id", "in", [res_id for _model, res_id in deleted]),
                 ])
                 candidates.filtered(lambda b, keys=deleted: (b.model, b.res_id) in keys).unlink()
 
     def _schedule_retries(self, pairs, now):
-        """``retry`` on the system's delays for each ``(message, transient result)``, or ``failed`` once
+        """``retry`` on the system's delays for each ``(ResultRow, transient result)``, or ``failed`` once
         ``max_attempts`` is reached; one statement per distinct outcome."""
         groups = {}
-        for message, result in pairs:
-            system = message.system_id
-            give_up, next_at = next_attempt(now, message.attempt_count, system._get_retry_delays(),
+        for row, result in pairs:
+            system = self.env["sync.system"].browse(row.system_id)
+            give_up, next_at = next_attempt(now, row.attempt_count, system._get_retry_delays(),
                                             system.max_attempts, result.retry_after)
             if give_up:
                 key = ("failed", _("%(reason)s (after %(count)s attempts)", reason=result.reason,
-                                   count=message.attempt_count), None)
+                                   count=row.attempt_count), None)
             else:
                 key = ("retry", result.reason, next_at)
-            groups.setdefault(key, []).append(message.id)
+            groups.setdefault(key, []).append(row.id)
         self.flush_model()
         for (state, reason, next_at), ids in groups.items():
             self.env.cr.execute(SQL(
@@ -327,7 +373,7 @@ class SyncMessageSend(models.Model):
                 state=state, reason=reason or None, next_at=next_at, now=now, ids=ids,
                 kind="outage" if state == "failed" else None,
             ))
-        self.browse([message.id for message, _result in pairs]).invalidate_recordset(
+        self.browse([row.id for row, _result in pairs]).invalidate_recordset(
             ["state", "last_error", "error_summary", "failure_kind", "lease_until", "next_attempt_at", "write_date"])
 
     def _insert_attempts(self, rows, duration, now):

@@ -60,8 +60,9 @@ class SyncResponse(models.Model):
 
     @api.model
     def _insert_replies(self, replies, now):
-        """Store what the transport answered for messages it sent: ``replies`` of ``(message, result, moved)``
-        for acknowledgements and refusals, in one statement (the send queue's hot path)."""
+        """Store what the transport answered for messages it sent: ``replies`` of ``(row, result, moved)``
+        (``row``: the message's ``ResultRow``, as storing results reads it), in one statement (the send
+        queue's hot path).  Which answers are kept is :func:`..lib.decisions.keeps_reply`'s."""
         if not replies:
             return
         self.flush_model()
@@ -84,7 +85,7 @@ class SyncResponse(models.Model):
             now=now, uid=uid,
             uuids=[body["message_id"] for body in bodies],
             ids=[message.id for message, _r, _m in replies],
-            systems=[message.system_id.id for message, _r, _m in replies],
+            systems=[message.system_id for message, _r, _m in replies],
             statuses=[body["status"] for body in bodies],
             permanent=[body["permanent"] for body in bodies],
             reasons=[body["reason"] for body in bodies],

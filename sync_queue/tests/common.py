@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.tests import TransactionCase
 
 from odoo.addons.sync_base.tests import series
@@ -50,3 +53,14 @@ class QueueCase(TransactionCase):
     def send(self):
         self.env["sync.message"]._cron_send()
         self.env.invalidate_all()
+
+    def send_through_a_failure(self):
+        """Send what is due through one transient failure: each message is done with that failure in its
+        attempt log (a delivered attempt leaves no row of its own)."""
+        outcome = self.system.test_outcome or "acknowledged"
+        self.system.test_outcome = "transient"
+        self.send()
+        self.env["sync.message"].search([("system_id", "=", self.system.id), ("state", "=", "retry")]).write(
+            {"next_attempt_at": fields.Datetime.now() - timedelta(seconds=1)})
+        self.system.test_outcome = outcome
+        self.send()

@@ -39,7 +39,7 @@ class TestAccessMatrix(AccessMatrixMixin, QueueCase):
         super().setUp()
         self.partner.email = "matrix@example.com"
         self.queue()
-        self.send()
+        self.send_through_a_failure()
         self.message = self.messages(res_id=self.partner.id)
         self.assertTrue(self.message.envelope and self.message.attempt_ids)
         self.inbound = self.env["sync.inbound.message"].create({

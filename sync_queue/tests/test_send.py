@@ -34,7 +34,12 @@ class TestSend(QueueCase):
         self.assertEqual(envelope["targets"], ["target"])
         binding = self.env["sync.binding"]._find(self.system, "res.partner", [self.partner.id])
         self.assertEqual(binding[self.partner.id].remote_ref, f"test/{self.partner.id}")
-        self.assertEqual(message.attempt_ids.mapped("outcome"), ["acknowledged"])
+        # the delivered attempt is on the message itself: no attempt row, no response row
+        self.assertEqual(message.attempt_count, 1)
+        self.assertGreaterEqual(message.send_duration, 0.0)
+        self.assertEqual(message.sent_at, message.acked_at)
+        self.assertFalse(message.attempt_ids)
+        self.assertFalse(message.response_ids)
 
     def test_a_message_created_by_an_addon_is_due_at_once(self):
         message = self.env["sync.message"].create({
@@ -292,15 +297,28 @@ class TestSend(QueueCase):
         self.assertFalse(second.waiting_reason)
         self.assertEqual(envelope_lib.parse(second.envelope)["payload"]["email"], "third@example.com")
 
-    def test_replies_of_the_transport_land_in_the_response_queue(self):
+    def test_replies_of_the_transport_land_in_the_response_queue_when_they_hold_more_than_the_message(self):
         message = self._queued()
         self.send()
+        # an acknowledgement in the call: the message (done, acknowledged) and its binding hold all of it
+        self.assertEqual((message.state, bool(message.acked_at)), ("done", True))
+        self.assertFalse(message.response_ids)
+        self.assertEqual(self.env["sync.binding"]._find(self.system, "res.partner", [self.partner.id])[
+            self.partner.id].remote_ref, f"test/{self.partner.id}")
+        # the same answer again for an attempt that is over (a late answer): kept, as a duplicate, in both logs
+        message._apply_results([TransportResult.acknowledged("res.partner", "test/late")], 0.2,
+                               attempts={message.id: 0})
+        self.env.invalidate_all()
         response = message.response_ids
         self.assertEqual(len(response), 1)
         self.assertEqual((response.status, response.result, response.channel, response.system_id),
-                         ("done", "applied", "transport", self.system))
-        self.assertEqual((response.message_uuid, response.remote_ref), (message.uuid, f"test/{self.partner.id}"))
+                         ("done", "duplicate", "transport", self.system))
+        self.assertEqual((response.message_uuid, response.remote_ref), (message.uuid, "test/late"))
         self.assertEqual(response.body["message_id"], message.uuid)
+        self.assertEqual(message.attempt_ids.mapped("outcome"), ["acknowledged"])
+        self.assertEqual(message.state, "done")
+        self.assertEqual(self.env["sync.binding"]._find(self.system, "res.partner", [self.partner.id])[
+            self.partner.id].remote_ref, f"test/{self.partner.id}")  # a late answer binds nothing
         self.system.test_outcome = "permanent"
         self.partner.email = "refused@example.com"
         self.queue()
@@ -308,6 +326,8 @@ class TestSend(QueueCase):
         self.send()
         self.assertEqual(refused.state, "failed")
         self.assertEqual((refused.response_ids.status, refused.response_ids.permanent), ("error", True))
+        self.assertEqual((refused.response_ids.result, refused.response_ids.reason), ("applied", "test: refused"))
+        self.assertEqual(refused.attempt_ids.mapped("outcome"), ["permanent"])
         # a transient failure is no reply of the receiver: the attempt log has it, the response queue not
         self.system.test_outcome = "transient"
         self.partner.email = "later@example.com"
@@ -316,13 +336,18 @@ class TestSend(QueueCase):
         self.send()
         self.assertEqual(later.state, "retry")
         self.assertFalse(later.response_ids)
+        self.assertEqual(later.attempt_ids.mapped("outcome"), ["transient"])
         # a posted acknowledgement is stored once, as posted
         self.system.test_outcome = "accepted"
         later.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
         self.send()
         self.assertFalse(later.response_ids)
+        self.assertEqual(later.state, "sent")
+        duration = later.send_duration
         self.env["sync.response"]._receive(self.system, {"message_id": later.uuid, "status": "done"})
         self.assertEqual(later.response_ids.mapped("channel"), ["endpoint"])
+        self.assertEqual((later.state, later.send_duration), ("done", duration))  # the call's, kept
+        self.assertEqual(later.attempt_ids.mapped("outcome"), ["transient"])  # deliveries leave no row
 
     def test_requeue_goes_to_the_same_system_only(self):
         other = self.env["sync.system"].create({"name": "Other", "code": "other", "transport": "test"})
@@ -597,7 +622,7 @@ class TestSend(QueueCase):
         self.send()
         self.assertEqual(messages.mapped("state"), ["done", "done"])
         self.assertEqual(messages.mapped("attempt_count"), [1, 1])
-        self.assertEqual(len(set(messages.attempt_ids.mapped("attempted_at"))), 1)
+        self.assertEqual(len(set(messages.mapped("acked_at"))), 1)
 
     def test_a_held_message_retried_by_hand_never_blocks_its_system(self):
         company = self._company_referenced_by_contacts()
@@ -630,7 +655,7 @@ class TestSend(QueueCase):
         self.assertEqual(messages.mapped("state"), ["done", "done"])
         # in one batch, neither held back: one attempt each, stored together
         self.assertEqual(messages.mapped("attempt_count"), [1, 1])
-        self.assertEqual(len(set(messages.attempt_ids.mapped("attempted_at"))), 1)
+        self.assertEqual(len(set(messages.mapped("acked_at"))), 1)
         self.assertEqual(messages.mapped("waiting_reason"), [False, False])
 
     def test_synchronize_now_and_dashboard(self):

@@ -127,3 +127,18 @@ def test_a_bound_record_that_moved_to_another_company_is_still_deleted_where_it_
     messages = [(1, 10, "upsert", "failed", 1, True)]
     assert decisions.deletion_targets([10], systems, [], messages, {10: 2}) == {}
     assert decisions.deletion_targets([10], systems, [], messages, {10: 1}) == {1: [10]}
+
+
+@pytest.mark.parametrize("status, moved, attempt_row, reply_row", [
+    ("acknowledged", True, False, False),  # on the message (done, acked_at, send_duration) and its binding
+    ("accepted", True, False, False),  # on the message (sent, sent_at, send_duration)
+    ("transient", True, True, False),  # the retry history; no answer of the receiver
+    ("permanent", True, True, True),  # the refusal and its reason
+    ("acknowledged", False, True, True),  # a late answer: the trace that the envelope went twice
+    ("accepted", False, True, False),
+    ("transient", False, True, False),
+    ("permanent", False, True, True),
+])
+def test_what_a_transport_result_leaves_behind(status, moved, attempt_row, reply_row):
+    assert decisions.keeps_attempt(status, moved) is attempt_row
+    assert decisions.keeps_reply(status, moved) is reply_row
