@@ -132,11 +132,11 @@ class SyncBinding(models.Model):
         self.env.cr.execute(SQL(
             "INSERT INTO sync_binding (system_id, company_id, model, res_id, remote_model, remote_ref, last_sync_at, "
             "create_uid, create_date, write_uid, write_date) "
-            "SELECT %(system)s, %(company)s, v.model, v.res_id, v.remote_model, v.remote_ref, %(now)s, %(uid)s, "
-            "%(now)s, %(uid)s, %(now)s FROM %(values)s "
+            "SELECT s.id, s.company_id, v.model, v.res_id, v.remote_model, v.remote_ref, %(now)s, %(uid)s, "
+            "%(now)s, %(uid)s, %(now)s FROM %(values)s JOIN sync_system s ON s.id = %(system)s "
             "ON CONFLICT (system_id, model, res_id) DO UPDATE SET remote_model = EXCLUDED.remote_model, "
             "remote_ref = EXCLUDED.remote_ref, last_sync_at = EXCLUDED.last_sync_at, "
             "write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date",
-            system=system.id, company=system.company_id.id or None, now=now, uid=uid, values=values,
+            system=system.id, now=now, uid=uid, values=values,
         ))
         self.invalidate_model()

@@ -10,7 +10,10 @@ from collections import namedtuple
 from .states import DUE, UNSENT
 
 #: a candidate of the batch: its record and the records its document references (``[(model, res_id)]``)
-Candidate = namedtuple("Candidate", "id model res_id reference_keys state attempt_count")
+Candidate = namedtuple("Candidate", "id model res_id reference_keys state attempt_count operation",
+                       defaults=("upsert",))
+#: a message of the system on the network (``sending``): the records its document references
+InFlight = namedtuple("InFlight", "id uuid reference_keys")
 #: an unfinished message of a referenced record: ``due`` when it could be claimed now
 Unfinished = namedtuple("Unfinished", "id uuid state due")
 #: why a candidate waits: the referenced record ``key`` and the message it waits for
@@ -36,6 +39,35 @@ def holds(candidates, unfinished):
                  for key in (candidate.reference_keys or ())
                  for blocker in unfinished.get(tuple(key), ())
                  if blocker.id not in batch]
+        if found:
+            held[candidate.id] = found
+    return held
+
+
+def deletion_holds(candidates, in_flight):
+    """``{candidate id: [Hold]}`` for the deletions whose record a document on the network references
+    (``in_flight``: :class:`InFlight` messages of other batches, ``sending``).
+
+    Batches of a system can be on the network at once: a record's deletion
+    delivered beside a document that references the record could be applied
+    first, and that document would then reference a record gone.  The
+    deletion waits until those documents are answered.  A hold's key is the
+    deleted record itself.
+    """
+    batch = {candidate.id for candidate in candidates}
+    referencing = {}
+    for message in in_flight:
+        if message.id in batch:
+            continue
+        for key in message.reference_keys or ():
+            referencing.setdefault(tuple(key), []).append(message)
+    held = {}
+    for candidate in candidates:
+        if candidate.operation != "delete":
+            continue
+        key = (candidate.model, candidate.res_id)
+        found = [Hold(key, Unfinished(message.id, message.uuid, "sending", False))
+                 for message in referencing.get(key, ())]
         if found:
             held[candidate.id] = found
     return held

@@ -127,17 +127,25 @@ def superseded(new, opposite):
 DELIVERED = ("acknowledged", "accepted")
 
 
-def keeps_attempt(status, moved):
+def keeps_attempt(status, moved, attempt_count=1, in_call=True):
     """Whether an attempt's result gets a row in the attempt log.
 
-    A failed attempt (``transient``, ``permanent``) is kept: its error and
-    time are the retry history.  So is a result that moved nothing (a late
-    answer for an attempt recovered and claimed again since): it is the only
-    trace that the envelope went twice.  A delivery that moved its message
-    leaves nothing the message does not hold: its state, ``sent_at`` or
-    ``acked_at``, ``attempt_count`` and ``send_duration``.
+    Only the common case leaves none: a message's first attempt,
+    acknowledged in the call, which moved it to ``done``; the message holds
+    all of it (``done``, ``sent_at`` and ``acked_at``, ``attempt_count`` 1,
+    ``send_duration``).  Every other attempt is kept: a failure
+    (``transient``, ``permanent``: the retry history), an ``accepted``
+    delivery (the envelope is out while its acknowledgement may never come,
+    and go again), any attempt after the first (the envelope went more than
+    once: after a failure, a recovered lease, an overdue acknowledgement),
+    and a result that moved nothing (a late answer for an attempt recovered
+    and claimed again since).  An acknowledgement posted later (not
+    ``in_call``) that moved its message is no attempt: the response queue
+    keeps it.
     """
-    return status not in DELIVERED or not moved
+    if status == "acknowledged" and moved:
+        return in_call and attempt_count > 1
+    return True
 
 
 def keeps_reply(status, moved):

@@ -87,8 +87,8 @@ class SyncMessage(models.Model):
     acked_at = fields.Datetime(readonly=True)
     send_duration = fields.Float(
         string="Send Duration (s)", readonly=True, digits=(16, 3),
-        help="The call that delivered it: its share of the batch's call, in seconds.  Delivered attempts are kept "
-             "here; the attempt log keeps the failed ones (and any answer that came too late to count).")
+        help="The call that delivered it: its share of the batch's call, in seconds.  A first attempt "
+             "acknowledged in the call is kept here only; the attempt log keeps every other attempt.")
     attempt_ids = fields.One2many("sync.message.attempt", "message_id", string="Attempts", readonly=True)
     response_ids = fields.One2many("sync.response", "message_id", string="Responses", readonly=True)
     envelope_pretty = fields.Text(compute="_compute_envelope_pretty", string="Envelope (formatted)")
@@ -187,20 +187,25 @@ class SyncMessage(models.Model):
         self.env.flush_all()
         now = fields.Datetime.now()
         cr = self.env.cr
+        overdue_reason = _("No acknowledgement in time: sent again.")
         cr.execute(SQL(
             "UPDATE sync_message m SET state = 'retry', next_attempt_at = %(now)s, "
             "last_error = %(reason)s FROM sync_system s WHERE s.id = m.system_id AND m.state = 'sent' "
-            "AND m.sent_at + make_interval(secs => s.ack_timeout) < %(now)s",
-            now=now, reason=_("No acknowledgement in time: sent again."),
+            "AND m.sent_at + make_interval(secs => s.ack_timeout) < %(now)s RETURNING m.id",
+            now=now, reason=overdue_reason,
         ))
-        overdue = cr.rowcount
+        overdue = [row[0] for row in cr.fetchall()]
+        recovered_reason = _("Its worker stopped while sending it: recovered after its lease.")
         cr.execute(SQL(
             "UPDATE sync_message SET state = 'retry', recovered = true, next_attempt_at = %(now)s, "
             "last_error = %(reason)s WHERE state = 'sending' AND lease_until < %(now)s RETURNING id, attempt_count, "
             "system_id",
-            now=now, reason=_("Its worker stopped while sending it: recovered after its lease."),
+            now=now, reason=recovered_reason,
         ))
         recovered = cr.fetchall()
+        # the attempt log keeps why the envelope goes again: the delivery that follows clears last_error
+        self._insert_attempts([(message_id, "transient", overdue_reason) for message_id in overdue]
+                              + [(row[0], "transient", recovered_reason) for row in recovered], 0.0, now)
         for message_id, attempts, system_id in recovered:
             if attempts >= self.env["sync.system"].browse(system_id).max_attempts:
                 self.browse(message_id).write({
@@ -208,7 +213,7 @@ class SyncMessage(models.Model):
                     "last_error": _("Its worker stopped while sending it, %(count)s times.", count=attempts),
                 })
         self.invalidate_model()
-        compat.cron_progress(self.env, overdue + len(recovered), 0)
+        compat.cron_progress(self.env, len(overdue) + len(recovered), 0)
 
     @api.model
     def _cron_vacuum(self):

@@ -208,36 +208,52 @@ class SyncMessageClaim(models.Model):
         """
         candidates = self._claim_candidates()
         keys = claim_lib.referenced_keys(candidates)
-        if not keys:
+        deletions = any(candidate.operation == "delete" for candidate in candidates)
+        if not keys and not deletions:
             return self
-        self.env.cr.execute(SQL(
-            "SELECT model, res_id, id, uuid, state, next_attempt_at <= %s FROM sync_message "
-            "WHERE system_id = %s AND state NOT IN %s AND (model, res_id) IN %s",
-            now, self.system_id[:1].id, states.FINAL, tuple(keys),
-        ))
+        system_id = self.system_id[:1].id
         unfinished = {}
-        for model, res_id, *row in self.env.cr.fetchall():
-            unfinished.setdefault((model, res_id), []).append(claim_lib.Unfinished(*row))
+        if keys:
+            self.env.cr.execute(SQL(
+                "SELECT model, res_id, id, uuid, state, next_attempt_at <= %s FROM sync_message "
+                "WHERE system_id = %s AND state NOT IN %s AND (model, res_id) IN %s",
+                now, system_id, states.FINAL, tuple(keys),
+            ))
+            for model, res_id, *row in self.env.cr.fetchall():
+                unfinished.setdefault((model, res_id), []).append(claim_lib.Unfinished(*row))
         held = claim_lib.holds(candidates, unfinished)
+        if deletions:
+            # the documents on the network (other batches, sending): few rows, found by the state's index
+            self.env.cr.execute(SQL(
+                "SELECT id, uuid, reference_keys FROM sync_message WHERE state = 'sending' AND system_id = %s "
+                "AND reference_keys IS NOT NULL AND NOT (id = ANY(%s))", system_id, self.ids,
+            ))
+            in_flight = [claim_lib.InFlight(*row) for row in self.env.cr.fetchall()]
+            for candidate_id, found in claim_lib.deletion_holds(candidates, in_flight).items():
+                held.setdefault(candidate_id, []).extend(found)
         if held and pull:
             extra = pull(due) if (due := claim_lib.to_pull(held)) else self.browse()
             if extra:
                 return (self | extra)._hold_for_references(now)
         for message in self.browse(list(held)):
             (model, res_id), blocker = held[message.id][0]
+            if (model, res_id) == (message.model, message.res_id):
+                reason = _("Waits for message %(uuid)s, being sent, whose document references this record: "
+                           "deleted before it is answered, the record would be gone for it.", uuid=blocker.uuid)
+            else:
+                reason = _("Waits for message %(uuid)s of %(model)s,%(res_id)s (%(state)s), which its document "
+                           "references.", uuid=blocker.uuid, model=model, res_id=res_id, state=blocker.state)
             message.write({
                 "state": claim_lib.held_state(message.state, message.attempt_count),
                 "next_attempt_at": now + timedelta(seconds=HOLD_SECONDS),
-                "waiting_reason": _("Waits for message %(uuid)s of %(model)s,%(res_id)s (%(state)s), "
-                                    "which its document references.", uuid=blocker.uuid, model=model,
-                                    res_id=res_id, state=blocker.state),
+                "waiting_reason": reason,
             })
         return self.browse(claim_lib.send_order([c for c in candidates if c.id not in held]))
 
     def _claim_candidates(self):
         """The messages as the claim's decisions see them: plain rows, no records."""
         return [claim_lib.Candidate(m.id, m.model, m.res_id, [tuple(k) for k in (m.reference_keys or [])],
-                                    m.state, m.attempt_count) for m in self]
+                                    m.state, m.attempt_count, m.operation) for m in self]
 
     def _freeze_envelopes(self):
         """Build the envelopes of messages that have none yet: ``{message id: envelope text}`` (a

@@ -290,7 +290,9 @@ class SyncMessageSend(models.Model):
         current = {row.id for row, _result in pairs if row.state == "sending" and (
             attempts is None or attempts.get(row.id) in (None, row.attempt_count))}
         self._insert_attempts([(row.id, result.status, result.reason) for row, result in pairs
-                               if decisions.keeps_attempt(result.status, row.id in current)], duration, now)
+                               if decisions.keeps_attempt(result.status, row.id in current, row.attempt_count,
+                                                          in_call=replies)],
+                              duration, now)
         if replies:
             self.env["sync.response"]._insert_replies(
                 [(row, result, row.id in current) for row, result in pairs

@@ -19,3 +19,4 @@ from . import test_tour_requeue
 from . import test_compare
 from . import test_compare_routes
 from . import test_tour_compare
+from . import test_send_in_flight

@@ -59,3 +59,17 @@ def test_a_held_message_never_claimed_keeps_out_of_the_unsent_set_unless_pending
 
 def test_send_order_without_references_is_queue_order():
     assert claim.send_order([candidate(5, 1), candidate(3, 2), candidate(4, 3)]) == [3, 4, 5]
+
+
+def test_a_deletion_waits_while_a_document_on_the_network_references_its_record():
+    deletion = Candidate(5, "res.partner", 10, [], "pending", 0, "delete")
+    other = Candidate(6, "res.partner", 11, [], "pending", 0, "delete")
+    upsert = Candidate(7, "res.partner", 10, [], "pending", 0)  # an upsert of it waits for nothing of this kind
+    on_the_network = [claim.InFlight(1, "u1", [["res.partner", 10]]), claim.InFlight(2, "u2", [["res.country", 10]])]
+    held = claim.deletion_holds([deletion, other, upsert], on_the_network)
+    assert list(held) == [5]
+    assert held[5][0].key == ("res.partner", 10) and held[5][0].blocker.uuid == "u1"
+    assert claim.to_pull(held) == set()  # a message being sent is never pulled into the batch
+    # the referencing message in the same batch: one call, nothing to wait for
+    assert claim.deletion_holds([deletion], [claim.InFlight(5, "u5", [["res.partner", 10]])]) == {}
+    assert claim.deletion_holds([deletion], []) == {}

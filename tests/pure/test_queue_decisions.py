@@ -129,16 +129,23 @@ def test_a_bound_record_that_moved_to_another_company_is_still_deleted_where_it_
     assert decisions.deletion_targets([10], systems, [], messages, {10: 1}) == {1: [10]}
 
 
-@pytest.mark.parametrize("status, moved, attempt_row, reply_row", [
-    ("acknowledged", True, False, False),  # on the message (done, acked_at, send_duration) and its binding
-    ("accepted", True, False, False),  # on the message (sent, sent_at, send_duration)
-    ("transient", True, True, False),  # the retry history; no answer of the receiver
-    ("permanent", True, True, True),  # the refusal and its reason
-    ("acknowledged", False, True, True),  # a late answer: the trace that the envelope went twice
-    ("accepted", False, True, False),
-    ("transient", False, True, False),
-    ("permanent", False, True, True),
+@pytest.mark.parametrize("status, moved, attempts, attempt_row, reply_row", [
+    ("acknowledged", True, 1, False, False),  # on the message (done, acked_at, send_duration) and its binding
+    ("acknowledged", True, 2, True, False),  # it went more than once: each delivery is in the log
+    ("accepted", True, 1, True, False),  # out, its acknowledgement may never come: it may go again
+    ("transient", True, 1, True, False),  # the retry history; no answer of the receiver
+    ("permanent", True, 1, True, True),  # the refusal and its reason
+    ("acknowledged", False, 1, True, True),  # a late answer: the trace that the envelope went twice
+    ("accepted", False, 2, True, False),
+    ("transient", False, 1, True, False),
+    ("permanent", False, 1, True, True),
 ])
-def test_what_a_transport_result_leaves_behind(status, moved, attempt_row, reply_row):
-    assert decisions.keeps_attempt(status, moved) is attempt_row
+def test_what_a_transport_result_leaves_behind(status, moved, attempts, attempt_row, reply_row):
+    assert decisions.keeps_attempt(status, moved, attempts) is attempt_row
     assert decisions.keeps_reply(status, moved) is reply_row
+
+
+def test_an_acknowledgement_posted_later_is_no_attempt():
+    assert decisions.keeps_attempt("acknowledged", True, 2, in_call=False) is False
+    assert decisions.keeps_attempt("transient", True, 1, in_call=False) is True  # a posted error: the history
+    assert decisions.keeps_attempt("acknowledged", False, 1, in_call=False) is True
