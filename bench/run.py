@@ -69,6 +69,7 @@ def bench_claims(instance):
     figures = {}
     for workers in (1, 2, 4):
         total = instance.shell((BENCH / "claims_setup.py").read_text())
+        pg_before = _postgresql_cpu_s(instance.cluster)
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             runs = list(pool.map(lambda _i: instance.shell((BENCH / "claims_worker.py").read_text(), timeout=3600),
                                  range(workers)))
@@ -78,6 +79,12 @@ def bench_claims(instance):
             raise RuntimeError(f"claims with {workers} workers: not every message sent exactly once: {states}")
         wall = max(r["ended"] for r in runs) - min(r["started"] for r in runs)
         figures[f"claims_sent_per_s_{workers}_workers"] = round(total / wall)
+        # CPU microseconds per message: the workers' Odoo processes, PostgreSQL (an upper bound: the workers'
+        # shells start and end within it)
+        figures[f"claims_cpu_us_per_message_{workers}_workers"] = {
+            "odoo": round(sum(r["cpu_s"] for r in runs) / total * 1e6),
+            "postgresql": round((_postgresql_cpu_s(instance.cluster) - pg_before) / total * 1e6),
+        }
     return figures
 
 
@@ -249,6 +256,38 @@ result = env["res.partner"].with_context(active_test=False).search([("ref", "lik
 """
 
 
+def _process_cpu_s(pid, children=False):
+    """CPU seconds (user and system) a running process has used, all its threads, and with ``children`` those
+    of its children that ended and were waited for; 0.0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(value) for value in fields[11:15 if children else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _postgresql_cpu_s(cluster):
+    """CPU seconds of the cluster's postmaster and every process it started (backends, writers, vacuum):
+    whichever database their work was for."""
+    try:
+        postmaster = int((cluster.datadir / "postmaster.pid").read_text(encoding="ascii").split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    # the backends of connections closed since (a shell's) were waited for by the postmaster: its children's
+    total = _process_cpu_s(postmaster, children=True)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == postmaster:
+            total += _process_cpu_s(entry.name)
+    return total
+
+
 def bench_rpc(instance, count=2000, per_record=200, rounds=3):
     """Plain-mode JSON-RPC push, end to end, beside the target's in-process create and one execute_kw per record.
 
@@ -260,7 +299,7 @@ def bench_rpc(instance, count=2000, per_record=200, rounds=3):
     target.install(["base"])
     key = target.shell(REMOTE_USER)
     server = OdooServer(target).start()
-    inprocess_rates, push_rates, expected = [], [], []
+    inprocess_rates, push_rates, expected, cpu_inprocess, cpu_push = [], [], [], [], []
     try:
         rpc = JsonRpc(server.url, target.dbname, "sync_remote", key)
         started = time.perf_counter()
@@ -270,11 +309,20 @@ def bench_rpc(instance, count=2000, per_record=200, rounds=3):
         one_call_rate = per_record / (time.perf_counter() - started)
         instance.shell(f"PORT = {server.port}\nDATABASE = {target.dbname!r}\nKEY = {key!r}\n"
                        + (BENCH / "rpc_push_setup.py").read_text())
+        cluster = instance.cluster
         for round_ in range(rounds):
+            pg_before = _postgresql_cpu_s(cluster)
             inprocess = target.shell((BENCH / "rpc_inprocess.py").read_text(), timeout=3600)
+            # where the CPU went (the shell's PostgreSQL work includes its start and rollback: an upper bound)
+            cpu_inprocess.append({"wall": inprocess["seconds"], "target_odoo": inprocess["cpu_s"],
+                                  "postgresql": _postgresql_cpu_s(cluster) - pg_before})
             inprocess_rates.append(inprocess["partners"] / inprocess["seconds"])
             instance.shell(f"ROUND = {round_}\nN = {count}\n" + (BENCH / "rpc_push_partners.py").read_text())
+            pg_before, target_before = _postgresql_cpu_s(cluster), _process_cpu_s(server.proc.pid)
             pumped = instance.shell((BENCH / "rpc_push_pump.py").read_text(), timeout=3600)
+            cpu_push.append({"wall": pumped["seconds"], "source_odoo": pumped["cpu_s"],
+                             "target_odoo": _process_cpu_s(server.proc.pid) - target_before,
+                             "postgresql": _postgresql_cpu_s(cluster) - pg_before})
             expected += [f"RPCB-{round_}-{i:05d}" for i in range(count)]
             if pumped["states"] != {"done": count * (round_ + 1)}:
                 raise RuntimeError(f"rpc push: not every message done: {pumped['states']}")
@@ -286,7 +334,12 @@ def bench_rpc(instance, count=2000, per_record=200, rounds=3):
         raise RuntimeError(f"rpc push: not every partner arrived once: {len(arrived)} partners "
                            f"({len(set(arrived))} refs) on the target, {len(expected)} sent")
     inprocess_rate, push_rate = max(inprocess_rates), max(push_rates)
+    best_push = cpu_push[push_rates.index(push_rate)]
+    best_inprocess = cpu_inprocess[inprocess_rates.index(inprocess_rate)]
     return {
+        # CPU seconds of each process during the best round of each: where the push's time goes
+        "rpc_push_cpu_s": {key: round(value, 2) for key, value in best_push.items()},
+        "rpc_inprocess_cpu_s": {key: round(value, 2) for key, value in best_inprocess.items()},
         "rpc_inprocess_create_partners_per_s": round(inprocess_rate),
         "rpc_execute_kw_per_record_partners_per_s": round(one_call_rate),
         "rpc_plain_push_partners_per_s": round(push_rate),
