@@ -170,6 +170,11 @@ def test_a_code_line_that_never_ends_or_fills_the_memory_fails_its_record_alone(
 # 5. access over RPC
 # ----------------------------------------------------------------------
 ACCESS_SETUP = r"""
+from datetime import timedelta
+
+from odoo import fields
+
+
 def user(login, groups):
     return env["res.users"].create({"name": login, "login": login, "password": PASSWORD,
                                     GROUP_IDS: [(6, 0, [env.ref(group).id for group in groups])]})
@@ -179,7 +184,7 @@ user("outsider", ["base.group_user"])
 user("portal_user", ["base.group_portal"])
 sync_user = user("sync_user", ["base.group_user", "sync_base.group_sync_user"])
 systems = env["sync.system"].create([
-    # a failed attempt: the attempt log has a row (a first attempt acknowledged in the call leaves none)
+    # a failed attempt first: the attempt log has rows (a first attempt acknowledged in the call leaves none)
     {"name": "Shop", "code": "shop", "transport": "test", "test_outcome": "transient", "user_id": sync_user.id},
     {"name": "Odoo", "code": "odoo_rpc", "transport": "rpc", "rpc_protocol": "jsonrpc", "rpc_host": "127.0.0.1",
      "rpc_port": 9, "rpc_database": "remote", "rpc_login": "connector", "rpc_password": SECRETS["rpc_password"],
@@ -201,6 +206,12 @@ data_type.action_generate_schema()
 partner = env["res.partner"].create({"name": "Access", "ref": "ACCESS"})
 env.cr.commit()  # the changes are captured at the commit
 env["sync.message"]._cron_create_queue()
+env.cr.commit()
+env["sync.message"]._cron_send()
+# sent again, acknowledged: a binding, and both attempts in the log (a new snapshot sees the first's results)
+env.cr.commit()
+systems[0].test_outcome = "acknowledged"
+env["sync.message"].search([("state", "=", "retry")]).next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
 env.cr.commit()
 env["sync.message"]._cron_send()
 partner.name = "Access again"  # a pending change
