@@ -12,10 +12,11 @@ from .states import DUE, UNSENT
 #: a candidate of the batch: its record and the records its document references (``[(model, res_id)]``)
 Candidate = namedtuple("Candidate", "id model res_id reference_keys state attempt_count operation",
                        defaults=("upsert",))
-#: a message of the system on the network (``sending``): the records its document references
-InFlight = namedtuple("InFlight", "id uuid reference_keys")
+#: a message of the system whose frozen document may be on its way or retried (claimed at least once, not
+#: finished: ``sending``, ``sent``, ``retry``, ``waiting`` again): the records that document references
+InFlight = namedtuple("InFlight", "id uuid reference_keys state", defaults=("sending",))
 #: an unfinished message of a referenced record: ``due`` when it could be claimed now
-Unfinished = namedtuple("Unfinished", "id uuid state due")
+Unfinished = namedtuple("Unfinished", "id uuid state due operation", defaults=("upsert",))
 #: why a candidate waits: the referenced record ``key`` and the message it waits for
 Hold = namedtuple("Hold", "key blocker")
 
@@ -30,7 +31,10 @@ def holds(candidates, unfinished):
     message outside the batch (``unfinished``: ``{(model, res_id): [Unfinished]}``).
 
     A referenced record whose message goes in the same batch holds nothing
-    back: the batch goes in one call, referenced records first.
+    back: the batch goes in one call, referenced records first.  Nor does
+    the referenced record's deletion: it is the deletion that waits for the
+    documents referencing its record (:func:`deletion_holds`), never the
+    other way round.
     """
     batch = {candidate.id for candidate in candidates}
     held = {}
@@ -38,21 +42,22 @@ def holds(candidates, unfinished):
         found = [Hold(tuple(key), blocker)
                  for key in (candidate.reference_keys or ())
                  for blocker in unfinished.get(tuple(key), ())
-                 if blocker.id not in batch]
+                 if blocker.id not in batch and blocker.operation != "delete"]
         if found:
             held[candidate.id] = found
     return held
 
 
 def deletion_holds(candidates, in_flight):
-    """``{candidate id: [Hold]}`` for the deletions whose record a document on the network references
-    (``in_flight``: :class:`InFlight` messages of other batches, ``sending``).
+    """``{candidate id: [Hold]}`` for the deletions whose record a frozen document of another batch references
+    (``in_flight``: :class:`InFlight`, the system's messages claimed at least once and not finished).
 
-    Batches of a system can be on the network at once: a record's deletion
-    delivered beside a document that references the record could be applied
+    Such a document is on the network, waits for its acknowledgement, or
+    goes again: a record's deletion delivered before it could be applied
     first, and that document would then reference a record gone.  The
-    deletion waits until those documents are answered.  A hold's key is the
-    deleted record itself.
+    deletion waits until those messages are finished.  A hold's key is the
+    deleted record itself.  (Within one batch, :func:`send_order` puts the
+    deletion after the documents that reference its record.)
     """
     batch = {candidate.id for candidate in candidates}
     referencing = {}
@@ -66,7 +71,7 @@ def deletion_holds(candidates, in_flight):
         if candidate.operation != "delete":
             continue
         key = (candidate.model, candidate.res_id)
-        found = [Hold(key, Unfinished(message.id, message.uuid, "sending", False))
+        found = [Hold(key, Unfinished(message.id, message.uuid, message.state, False))
                  for message in referencing.get(key, ())]
         if found:
             held[candidate.id] = found
@@ -88,7 +93,13 @@ def held_state(state, attempt_count):
 
 def send_order(free):
     """Ids of the free candidates in the order they go: records referenced by others of the batch first,
-    then by id (the order they were queued in)."""
+    then by id (the order they were queued in), and last the deletions of records that others of the batch
+    reference (their documents go before the record is gone)."""
     referenced = referenced_keys(free)
-    return [candidate.id for candidate in
-            sorted(free, key=lambda c: ((c.model, c.res_id) not in referenced, c.id))]
+
+    def rank(candidate):
+        if (candidate.model, candidate.res_id) not in referenced:
+            return 1
+        return 2 if candidate.operation == "delete" else 0
+
+    return [candidate.id for candidate in sorted(free, key=lambda c: (rank(c), c.id))]

@@ -187,25 +187,25 @@ class SyncMessage(models.Model):
         self.env.flush_all()
         now = fields.Datetime.now()
         cr = self.env.cr
-        overdue_reason = _("No acknowledgement in time: sent again.")
         cr.execute(SQL(
             "UPDATE sync_message m SET state = 'retry', next_attempt_at = %(now)s, "
             "last_error = %(reason)s FROM sync_system s WHERE s.id = m.system_id AND m.state = 'sent' "
             "AND m.sent_at + make_interval(secs => s.ack_timeout) < %(now)s RETURNING m.id",
-            now=now, reason=overdue_reason,
+            now=now, reason=_("No acknowledgement in time: sent again."),
         ))
         overdue = [row[0] for row in cr.fetchall()]
-        recovered_reason = _("Its worker stopped while sending it: recovered after its lease.")
         cr.execute(SQL(
             "UPDATE sync_message SET state = 'retry', recovered = true, next_attempt_at = %(now)s, "
             "last_error = %(reason)s WHERE state = 'sending' AND lease_until < %(now)s RETURNING id, attempt_count, "
             "system_id",
-            now=now, reason=recovered_reason,
+            now=now, reason=_("Its worker stopped while sending it: recovered after its lease."),
         ))
         recovered = cr.fetchall()
-        # the attempt log keeps why the envelope goes again: the delivery that follows clears last_error
-        self._insert_attempts([(message_id, "transient", overdue_reason) for message_id in overdue]
-                              + [(row[0], "transient", recovered_reason) for row in recovered], 0.0, now)
+        # the attempt log keeps what became of the attempt (the delivery that follows clears last_error): said
+        # of that attempt, not of a send that an acknowledgement arriving first may make unnecessary
+        self._insert_attempts([(message_id, "transient", _("No acknowledgement in time.")) for message_id in overdue]
+                              + [(row[0], "transient", _("Its worker stopped while sending it."))
+                                 for row in recovered], 0.0, now)
         for message_id, attempts, system_id in recovered:
             if attempts >= self.env["sync.system"].browse(system_id).max_attempts:
                 self.browse(message_id).write({

@@ -215,7 +215,7 @@ class SyncMessageClaim(models.Model):
         unfinished = {}
         if keys:
             self.env.cr.execute(SQL(
-                "SELECT model, res_id, id, uuid, state, next_attempt_at <= %s FROM sync_message "
+                "SELECT model, res_id, id, uuid, state, next_attempt_at <= %s, operation FROM sync_message "
                 "WHERE system_id = %s AND state NOT IN %s AND (model, res_id) IN %s",
                 now, system_id, states.FINAL, tuple(keys),
             ))
@@ -223,9 +223,11 @@ class SyncMessageClaim(models.Model):
                 unfinished.setdefault((model, res_id), []).append(claim_lib.Unfinished(*row))
         held = claim_lib.holds(candidates, unfinished)
         if deletions:
-            # the documents on the network (other batches, sending): few rows, found by the state's index
+            # the frozen documents that may still arrive (other batches: on the network, awaiting their
+            # acknowledgement, or going again), found by the state's index
             self.env.cr.execute(SQL(
-                "SELECT id, uuid, reference_keys FROM sync_message WHERE state = 'sending' AND system_id = %s "
+                "SELECT id, uuid, reference_keys, state FROM sync_message WHERE system_id = %s "
+                "AND (state IN ('sending', 'sent', 'retry') OR (state = 'waiting' AND attempt_count > 0)) "
                 "AND reference_keys IS NOT NULL AND NOT (id = ANY(%s))", system_id, self.ids,
             ))
             in_flight = [claim_lib.InFlight(*row) for row in self.env.cr.fetchall()]
@@ -238,8 +240,9 @@ class SyncMessageClaim(models.Model):
         for message in self.browse(list(held)):
             (model, res_id), blocker = held[message.id][0]
             if (model, res_id) == (message.model, message.res_id):
-                reason = _("Waits for message %(uuid)s, being sent, whose document references this record: "
-                           "deleted before it is answered, the record would be gone for it.", uuid=blocker.uuid)
+                reason = _("Waits for message %(uuid)s (%(state)s), whose document references this record: "
+                           "deleted before that document is answered, the record would be gone for it.",
+                           uuid=blocker.uuid, state=blocker.state)
             else:
                 reason = _("Waits for message %(uuid)s of %(model)s,%(res_id)s (%(state)s), which its document "
                            "references.", uuid=blocker.uuid, model=model, res_id=res_id, state=blocker.state)

@@ -54,6 +54,21 @@ class QueueCase(TransactionCase):
         self.env["sync.message"]._cron_send()
         self.env.invalidate_all()
 
+    def _company_referenced_by_contacts(self):
+        """A company data type, contacts referencing their company; a company queued."""
+        company_type = self.env["sync.data.type"].create({
+            "name": "Companies", "library_id": self.library.id,
+            "model_id": self.env["ir.model"]._get("res.partner").id, "system_ids": [(6, 0, self.system.ids)],
+            "domain": "[('is_company', '=', True)]",
+            "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True})],
+        })
+        company_type.action_generate_schema()
+        self.contact_type.line_ids = [(0, 0, {"line_type": "reference", "value": "parent_id", "name": "parent"})]
+        self.contact_type.action_generate_schema()
+        company = self.env["res.partner"].create({"name": "Parent Co", "is_company": True})
+        self.queue()
+        return company
+
     def send_through_a_failure(self):
         """Send what is due through one transient failure: each message is done with that failure in its
         attempt log (a delivered attempt leaves no row of its own)."""

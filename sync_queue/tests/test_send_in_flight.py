@@ -49,7 +49,7 @@ class TestSendInFlight(QueueCase):
         self.assertEqual(len(calls), 2)  # delivered twice
         # the attempt log says it went twice, and why (the delivery cleared last_error)
         self.assertEqual([(a.outcome, a.error or False) for a in message.attempt_ids.sorted("id")], [
-            ("accepted", False), ("transient", "No acknowledgement in time: sent again."), ("acknowledged", False)])
+            ("accepted", False), ("transient", "No acknowledgement in time."), ("acknowledged", False)])
 
     def test_a_recovered_message_delivered_keeps_its_recovery_visible(self):
         message = self._queued()
@@ -62,7 +62,7 @@ class TestSendInFlight(QueueCase):
         self.send()
         self.assertEqual((message.state, message.attempt_count), ("done", 2))
         self.assertEqual([(a.outcome, a.error or False) for a in message.attempt_ids.sorted("id")], [
-            ("transient", "Its worker stopped while sending it: recovered after its lease."),
+            ("transient", "Its worker stopped while sending it."),
             ("acknowledged", False)])
 
     def test_a_late_accepted_answer_after_recovery_is_recorded_and_moves_nothing(self):
@@ -238,24 +238,10 @@ class TestSendInFlight(QueueCase):
         self.assertTrue(extra.attempt_count)
         self.assertTrue(contacts and loners)
 
-    def _company_referenced_by_contacts(self):
-        company_type = self.env["sync.data.type"].create({
-            "name": "Companies", "library_id": self.library.id,
-            "model_id": self.env["ir.model"]._get("res.partner").id, "system_ids": [(6, 0, self.system.ids)],
-            "domain": "[('is_company', '=', True)]",
-            "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True})],
-        })
-        company_type.action_generate_schema()
-        self.contact_type.line_ids = [(0, 0, {"line_type": "reference", "value": "parent_id", "name": "parent"})]
-        self.contact_type.action_generate_schema()
-        company = self.env["res.partner"].create({"name": "Parent Co", "is_company": True})
-        self.queue()
-        return company
-
     def test_a_deletion_never_goes_beside_a_document_that_references_its_record(self):
-        """A contact referencing its company is on the network; the company is deleted meanwhile.  With one
-        batch in flight the deletion went after the contact's upsert; with two it goes beside it, and the
-        receiver may apply it first (the contact's parent is then a record it no longer has)."""
+        """A contact referencing its company is on the network; the company is deleted meanwhile.  Its deletion
+        waits until the contact's upsert is answered: sent beside it, in another batch in flight, the receiver
+        could apply it first, and the contact's parent would be a record it no longer has."""
         self.system.write({"batch_size": 1, "batches_in_flight": 2})
         company = self._company_referenced_by_contacts()
         self.env["sync.data.type"].search([("name", "=", "Companies")]).sync_deletion = True
@@ -303,3 +289,74 @@ class TestSendInFlight(QueueCase):
         for deletion in deletions:
             self.assertGreaterEqual(calls[deletion.uuid][0], calls[upsert.uuid][1],
                                     "the company's deletion went after the contact's upsert that references it")
+
+    # ------------------------------------------------------------------
+    # The second attack: rows that tell what did not happen, deletions before the documents referencing them
+    # ------------------------------------------------------------------
+    def test_an_overdue_acknowledgement_posted_before_the_resend_leaves_no_resend_in_the_log(self):
+        self.system.write({"test_outcome": "accepted", "ack_timeout": 60})
+        message = self._queued()
+        self.send()
+        message.sent_at = fields.Datetime.now() - timedelta(seconds=120)
+        self.env["sync.message"]._cron_resend()
+        self.assertEqual(message.state, "retry")
+        # the receiver's acknowledgement arrives before the send cron runs again
+        self.assertEqual(self.env["sync.response"]._receive(
+            self.system, {"message_id": message.uuid, "status": "done"}), "applied")
+        self.env.invalidate_all()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(len(self.env["sync.test.transport.call"].search([("message_uuid", "=", message.uuid)])), 1)
+        # what became of the attempt, not a send that never happened
+        self.assertEqual([(a.outcome, a.error or False) for a in message.attempt_ids.sorted("id")],
+                         [("accepted", False), ("transient", "No acknowledgement in time.")])
+        self.assertEqual(message.response_ids.mapped("channel"), ["endpoint"])
+
+    def _contact_of_a_deleted_company(self, outcome):
+        """A contact's upsert referencing its company, sent with ``outcome``; then the company deleted and its
+        deletions queued: ``(upsert, deletions)``."""
+        company = self._company_referenced_by_contacts()
+        self.env["sync.data.type"].search([("name", "=", "Companies")]).sync_deletion = True
+        self.send()
+        contact = self.env["res.partner"].create({"name": "Child", "parent_id": company.id})
+        self.queue()
+        upsert = self.messages(res_id=contact.id)
+        self.system.test_outcome = outcome
+        self.send()
+        self.assertIn("parent", upsert.envelope)
+        self.system.test_outcome = "acknowledged"
+        company.child_ids.write({"parent_id": False})
+        company.unlink()
+        self.queue()
+        deletions = self.messages(res_id=company.id, operation="delete")
+        self.assertTrue(deletions)
+        return upsert, deletions
+
+    def test_a_deletion_goes_after_a_retried_document_referencing_its_record(self):
+        self.system.write({"batch_size": 10, "batches_in_flight": 2})
+        upsert, deletions = self._contact_of_a_deleted_company("transient")
+        self.assertEqual(upsert.state, "retry")
+        before = self.env["sync.test.transport.call"].search([])
+        for _round in range(3):
+            self._due_now()
+            self.send()
+        order = (self.env["sync.test.transport.call"].search([], order="id") - before).mapped("message_uuid")
+        self.assertEqual(upsert.state, "done")
+        self.assertEqual(set(deletions.mapped("state")), {"done"})
+        for deletion in deletions:
+            self.assertGreater(order.index(deletion.uuid), order.index(upsert.uuid),
+                               "the company's deletion went before the contact's document that references it")
+
+    def test_a_deletion_waits_for_an_accepted_document_referencing_its_record(self):
+        self.system.write({"batch_size": 1, "batches_in_flight": 2})
+        upsert, deletions = self._contact_of_a_deleted_company("accepted")
+        self.assertEqual(upsert.state, "sent")
+        self._due_now()
+        self.send()
+        self.assertEqual(set(deletions.mapped("state")), {"waiting"})
+        self.assertIn(upsert.uuid, deletions.sorted("id")[0].waiting_reason)
+        # acknowledged: the deletion goes
+        self.env["sync.response"]._receive(self.system, {"message_id": upsert.uuid, "status": "done"})
+        for _round in range(2):
+            self._due_now()
+            self.send()
+        self.assertEqual(set(deletions.mapped("state")), {"done"})

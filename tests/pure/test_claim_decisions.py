@@ -73,3 +73,18 @@ def test_a_deletion_waits_while_a_document_on_the_network_references_its_record(
     # the referencing message in the same batch: one call, nothing to wait for
     assert claim.deletion_holds([deletion], [claim.InFlight(5, "u5", [["res.partner", 10]])]) == {}
     assert claim.deletion_holds([deletion], []) == {}
+
+
+def test_a_document_never_waits_for_the_deletion_of_a_record_it_references_the_deletion_waits_for_it():
+    # a contact's frozen upsert (retried) references its company, whose deletion is queued
+    contact = Candidate(7, "res.partner", 20, [("res.partner", 10)], "retry", 1)
+    deletion = Candidate(8, "res.partner", 10, [], "pending", 0, "delete")
+    unfinished = {("res.partner", 10): [Unfinished(8, "u8", "pending", True, "delete")]}
+    assert claim.holds([contact], unfinished) == {}  # no wait: no cycle of waits, ever
+    # the deletion claimed alone waits while the contact's document may still arrive (on the network, sent,
+    # or to be retried) ...
+    waiting = claim.deletion_holds([deletion], [claim.InFlight(7, "u7", [["res.partner", 10]], "retry")])
+    assert waiting[8][0].blocker.state == "retry"
+    # ... and claimed together, the document goes first, the deletion last
+    assert claim.send_order([deletion, contact]) == [7, 8]
+    assert claim.send_order([Candidate(8, "res.partner", 10, [], "pending", 0), contact]) == [8, 7]
