@@ -46,7 +46,8 @@ class SyncMessageClaim(models.Model):
         ``[(id, envelope)]``, empty with ``held_back`` set when every due message looked at must wait.
 
         Row locks that skip locked rows: two workers never claim one message.
-        A message left by a dead worker (``recovered``) is claimed alone.  A
+        A message left by a dead worker (``recovered``) is claimed alone, with only the recovered messages
+        its document references (a cycle of references that died together).  A
         claim that meets a concurrent update (an acknowledgement of a row it
         looked at) starts again from a fresh snapshot.
         """
@@ -148,8 +149,16 @@ class SyncMessageClaim(models.Model):
                 extra.fetch(CLAIM_FIELDS)
                 return extra
 
-            # a recovered message goes alone: nothing is claimed with it
-            messages = candidates._hold_for_references(now, pull=None if recovered else pull)
+            def pull_recovered(ids):
+                # what died with it: a cycle of references recovered together can only go together again (claimed
+                # alone, each member would wait for the other for ever); a killer among them still fails, each
+                # death counting an attempt of every member
+                cr.execute(SQL("SELECT id FROM sync_message WHERE id = ANY(%s) AND recovered", list(ids)))
+                together = [row[0] for row in cr.fetchall()]
+                return pull(together) if together else env["sync.message"]
+
+            # a recovered message goes alone, but for the recovered messages its document needs
+            messages = candidates._hold_for_references(now, pull=pull_recovered if recovered else pull)
             if not messages:
                 return Claimed(held_back=True)
             lease = now + timedelta(seconds=settings["lease"])

@@ -579,6 +579,24 @@ class TestSend(QueueCase):
         self.queue()
         return self.messages(res_id=parent.id) | self.messages(res_id=child.id)
 
+    def test_a_cycle_whose_worker_died_goes_together_again(self):
+        messages = self._cycle_of_references()
+        Message = self.env["sync.message"]
+        # claimed together, then the worker dies: both are left under a lease, recovered when it ends
+        Message._claim(self.system, Message._settings())
+        self.env.invalidate_all()
+        self.assertEqual(messages.mapped("state"), ["sending", "sending"])
+        messages.write({"lease_until": fields.Datetime.now() - timedelta(seconds=1)})
+        Message._cron_resend()
+        self.assertEqual(messages.mapped("recovered"), [True, True])
+        # claimed alone, each would wait for the other for ever: the recovered members of the cycle go together
+        for _round in range(2):
+            self.send()
+            messages.filtered(lambda m: m.state == "waiting").write(
+                {"next_attempt_at": fields.Datetime.now() - timedelta(seconds=1)})
+        self.assertEqual(messages.mapped("state"), ["done", "done"])
+        self.assertEqual(messages.mapped("attempt_count"), [2, 2])
+
     def test_reference_order_and_cycles(self):
         company = self._company_referenced_by_contacts()
         company_message = self.messages(res_id=company.id)
