@@ -79,9 +79,10 @@ class SyncSystem(models.Model):
         default=2,
         tracking=True,
         help="Batches of this system on the network at once, for transports that deliver while the queue "
-             "prepares the next batch (RPC, WSO2) (1 to 8).  Order is kept whatever the number: a record's "
-             "message waits while an earlier one of the same record is unfinished, and a message whose "
-             "document references a record waits for that record's message.",
+             "prepares the next batch (Odoo RPC) (1 to 8).  Order is kept whatever the number: a record's "
+             "message waits while an earlier one of the same record is unfinished, a message whose document "
+             "references a record waits for that record's message, and a deletion waits for the documents "
+             "that reference its record.",
     )
     retry_delays = fields.Char(
         string="Retry Delays (seconds)",

@@ -123,10 +123,6 @@ def superseded(new, opposite):
 # What a transport's result leaves behind
 # ---------------------------------------------------------------------------
 
-#: result statuses (``sync_base.lib.results``) of an attempt that delivered its envelope
-DELIVERED = ("acknowledged", "accepted")
-
-
 def keeps_attempt(status, moved, attempt_count=1, in_call=True):
     """Whether an attempt's result gets a row in the attempt log.
 

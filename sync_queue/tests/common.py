@@ -54,6 +54,12 @@ class QueueCase(TransactionCase):
         self.env["sync.message"]._cron_send()
         self.env.invalidate_all()
 
+    def _queued(self):
+        """The partner's message, queued after a change of its email."""
+        self.partner.email = "queued@example.com"
+        self.queue()
+        return self.messages(res_id=self.partner.id)
+
     def _company_referenced_by_contacts(self):
         """A company data type, contacts referencing their company; a company queued."""
         company_type = self.env["sync.data.type"].create({

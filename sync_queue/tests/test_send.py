@@ -17,11 +17,6 @@ from .common import QueueCase
 
 @tagged("post_install", "-at_install")
 class TestSend(QueueCase):
-    def _queued(self):
-        self.partner.email = "queued@example.com"
-        self.queue()
-        return self.messages(res_id=self.partner.id)
-
     def test_acknowledged_goes_done_with_binding(self):
         message = self._queued()
         self.send()

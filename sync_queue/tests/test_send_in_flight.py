@@ -18,11 +18,6 @@ from .common import QueueCase
 
 @tagged("post_install", "-at_install")
 class TestSendInFlight(QueueCase):
-    def _queued(self):
-        self.partner.email = "queued@example.com"
-        self.queue()
-        return self.messages(res_id=self.partner.id)
-
     def _due_now(self):
         self.env["sync.message"].search([("state", "in", ("retry", "waiting", "pending"))]).write(
             {"next_attempt_at": fields.Datetime.now() - timedelta(seconds=1)})
