@@ -38,6 +38,11 @@ class SyncBinding(models.Model):
         ),
     ])
 
+    def init(self):
+        # room on each page for the next version of a row: sending a bound record again changes only when it was
+        # synchronized, and the new version then stays on its page without touching the indexes (a HOT update)
+        self.env.cr.execute(SQL("ALTER TABLE sync_binding SET (fillfactor = 80)"))
+
     @api.depends("model", "res_id", "remote_model", "remote_ref")
     def _compute_display_name(self):
         for binding in self:

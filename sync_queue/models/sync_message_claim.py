@@ -196,12 +196,13 @@ class SyncMessageClaim(models.Model):
                        for message in ready]
             messages.env.flush_all()
             if frozen:
-                # "m.id = ANY" besides the join: the rows are found by their key whatever the statistics say
-                # (taken on a queue nearly empty, they lead the planner to scan the whole table for each batch)
+                # rows found by their key, each envelope picked by its position: no join, whose plan would follow
+                # the statistics (a nearly empty queue has the planner scan the whole table for each batch; a
+                # queue of frozen envelopes, unnest the batch again for each row)
                 cr.execute(SQL(
-                    "UPDATE sync_message m SET envelope = v.envelope FROM unnest(%s::int[], %s::text[]) "
-                    "AS v(id, envelope) WHERE m.id = v.id AND m.id = ANY(%s) AND m.envelope IS NULL",
-                    list(frozen), list(frozen.values()), list(frozen),
+                    "UPDATE sync_message m SET envelope = (%s::text[])[array_position(%s::int[], m.id)] "
+                    "WHERE m.id = ANY(%s) AND m.envelope IS NULL",
+                    list(frozen.values()), list(frozen), list(frozen),
                 ))
         return claimed
 

@@ -151,11 +151,13 @@ class SyncMessageQueue(models.Model):
             keys, name = by_id[message_id]
             keys = changes.get("reference_keys", keys)
             rows.append((message_id, json.dumps(keys) if keys else None, changes.get("record_name", name) or None))
+        # each value picked by the row's position, no join: its plan would follow the statistics (the unsent
+        # messages' few rows have the planner unnest the batch again for each row)
+        ids = SQL("array_position(%s::int[], m.id)", [row[0] for row in rows])
         self.env.cr.execute(SQL(
-            "UPDATE sync_message m SET reference_keys = v.keys::jsonb, record_name = v.name, write_date = %s "
-            "FROM unnest(%s::int[], %s::text[], %s::varchar[]) AS v(id, keys, name) "
-            "WHERE m.id = v.id AND m.id = ANY(%s) AND %s",
-            fields.Datetime.now(), [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows],
+            "UPDATE sync_message m SET reference_keys = ((%s::text[])[%s])::jsonb, record_name = (%s::varchar[])[%s], "
+            "write_date = %s WHERE m.id = ANY(%s) AND %s",
+            [row[1] for row in rows], ids, [row[2] for row in rows], ids, fields.Datetime.now(),
             [row[0] for row in rows], unsent("m"),
         ))
         self.invalidate_model(["reference_keys", "record_name", "write_date"])

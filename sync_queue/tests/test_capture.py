@@ -121,6 +121,16 @@ class TestCapture(QueueCase):
         self.assertEqual(len(pending), 100)
         self.assertEqual(set(pending.mapped("res_id")), set(partners.ids))
 
+    def test_unsent_messages_keep_the_names_of_their_own_records(self):
+        partners = self.env["res.partner"].create([{"name": f"Before {i}"} for i in range(6)])
+        self.queue()
+        for partner in partners[::-1]:
+            partner.name = f"After {partner.id}"
+        self.queue()
+        pending = self.messages(state="pending").filtered(lambda m: m.res_id in partners.ids)
+        self.assertEqual(len(pending), 6, "one unsent message per record, refreshed")
+        self.assertEqual({m.res_id: m.record_name for m in pending}, {p.id: f"After {p.id}" for p in partners})
+
     def test_configuration_change_is_followed_without_restart(self):
         self.partner.phone = "+32 2 000"
         self.commit()

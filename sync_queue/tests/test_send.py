@@ -36,6 +36,21 @@ class TestSend(QueueCase):
         self.assertFalse(message.attempt_ids)
         self.assertFalse(message.response_ids)
 
+    def test_each_message_of_a_batch_freezes_its_own_envelope(self):
+        partners = self.env["res.partner"].create([{"name": f"Batch {i}", "email": f"{i}@example.com"}
+                                                   for i in range(7)])
+        self.queue()
+        # claimed in due order, frozen in another: each envelope is picked by its message, not by its place
+        messages = self.messages(state="pending").filtered(lambda m: m.res_id in partners.ids)
+        messages.sorted("id", reverse=True)._freeze_claimed(messages.sorted("id", reverse=True).ids)
+        self.send()
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        for message in messages:
+            envelope = envelope_lib.parse(message.envelope)
+            partner = self.env["res.partner"].browse(message.res_id)
+            self.assertEqual(envelope["id"], message.uuid)
+            self.assertEqual(envelope["payload"], {"name": partner.name, "email": partner.email})
+
     def test_a_message_created_by_an_addon_is_due_at_once(self):
         message = self.env["sync.message"].create({
             "system_id": self.system.id, "data_type_id": self.contact_type.id, "model": "res.partner",
