@@ -19,9 +19,6 @@ STORE_ATTEMPTS = 8
 CLAIM_WINDOW = 2
 # what identifies a message and what it sends: written once, by the queue itself
 FROZEN_FIELDS = frozenset({"uuid", "system_id", "data_type_id", "model", "res_id", "operation", "envelope"})
-# what the claim reads of a batch (see fetch() in _claim)
-CLAIM_FIELDS = ["state", "system_id", "data_type_id", "model", "res_id", "operation", "uuid", "create_date",
-                "reference_keys", "deletion_info", "attempt_count"]
 
 
 def unsent(alias=None):

@@ -1,5 +1,6 @@
 """The send queue, part 2: claiming due messages under a lease, in order, and freezing their envelopes."""
 
+import collections
 import logging
 import time
 from datetime import datetime, timedelta
@@ -13,10 +14,13 @@ from odoo.addons.sync_base.lib import envelope as envelope_lib
 
 from ..lib import claim as claim_lib
 from ..lib import states
-from .sync_message import CLAIM_FIELDS, CLAIM_WINDOW, HOLD_SECONDS
+from .sync_message import CLAIM_WINDOW, HOLD_SECONDS
 
 # one logger for the whole model, whichever file a method lives in: operators set its level by that name
 _logger = logging.getLogger(__name__.rpartition("_")[0])
+# what freezing reads of a message without an envelope (one query, no records: the send queue's hot path)
+FreezeRow = collections.namedtuple("FreezeRow", "id data_type_id system_id model res_id operation uuid create_date "
+                                                "deletion_info")
 
 class Claimed(list):
     """``[(id, envelope)]`` of a claimed batch; ``held_back`` when there was more to look at than went: every
@@ -140,14 +144,10 @@ class SyncMessageClaim(models.Model):
             if not rows:
                 return Claimed()
             candidates = env["sync.message"].browse(rows)
-            # one narrow query for what claiming reads, instead of every column of the batch
-            candidates.fetch(CLAIM_FIELDS)
 
             def pull(ids):
                 cr.execute(self._claim_query(list(ids), now, len(ids)))
-                extra = env["sync.message"].browse([row[0] for row in cr.fetchall()])
-                extra.fetch(CLAIM_FIELDS)
-                return extra
+                return env["sync.message"].browse([row[0] for row in cr.fetchall()])
 
             def pull_recovered(ids):
                 # what died with it: a cycle of references recovered together can only go together again (claimed
@@ -187,13 +187,15 @@ class SyncMessageClaim(models.Model):
         whose canonical dump is the text stored."""
         with self.env.registry.cursor() as cr:
             messages = self.with_env(self.env(cr=cr)).browse(ids)
-            messages.fetch(CLAIM_FIELDS)
+            # the envelopes frozen at an earlier attempt, read first: this transaction's snapshot is taken here
+            cr.execute(SQL("SELECT id, envelope FROM sync_message WHERE id = ANY(%s) AND envelope IS NOT NULL", ids))
+            before = dict(cr.fetchall())
             frozen = messages._freeze_envelopes()
             built = getattr(frozen, "built", {})
-            ready = messages.filtered(lambda m: m.state != "failed")
-            # an envelope built now goes as built (the dict that its frozen text is the dump of): not parsed back
-            claimed = [(message.id, built.get(message.id) or frozen.get(message.id) or message.envelope)
-                       for message in ready]
+            # an envelope built now goes as built (the dict that its frozen text is the dump of): not parsed back;
+            # a message with none failed while it was built
+            claimed = [(message_id, built.get(message_id) or frozen.get(message_id) or before[message_id])
+                       for message_id in ids if message_id in frozen or message_id in before]
             messages.env.flush_all()
             if frozen:
                 # rows found by their key, each envelope picked by its position: no join, whose plan would follow
@@ -216,12 +218,11 @@ class SyncMessageClaim(models.Model):
         straddles the end of a batch), once.  The rules are
         :mod:`..lib.claim`'s; this method reads their rows and writes the holds.
         """
-        candidates = self._claim_candidates()
+        system_id, candidates = self._claim_candidates()
         keys = claim_lib.referenced_keys(candidates)
         deletions = any(candidate.operation == "delete" for candidate in candidates)
         if not keys and not deletions:
             return self
-        system_id = self.system_id[:1].id
         unfinished = {}
         if keys:
             self.env.cr.execute(SQL(
@@ -247,7 +248,9 @@ class SyncMessageClaim(models.Model):
             extra = pull(due) if (due := claim_lib.to_pull(held)) else self.browse()
             if extra:
                 return (self | extra)._hold_for_references(now)
+        by_id = {candidate.id: candidate for candidate in candidates}
         for message in self.browse(list(held)):
+            candidate = by_id[message.id]
             (model, res_id), blocker = held[message.id][0]
             if (model, res_id) == (message.model, message.res_id):
                 reason = _("Waits for message %(uuid)s (%(state)s), whose document references this record: "
@@ -257,27 +260,39 @@ class SyncMessageClaim(models.Model):
                 reason = _("Waits for message %(uuid)s of %(model)s,%(res_id)s (%(state)s), which its document "
                            "references.", uuid=blocker.uuid, model=model, res_id=res_id, state=blocker.state)
             message.write({
-                "state": claim_lib.held_state(message.state, message.attempt_count),
+                "state": claim_lib.held_state(candidate.state, candidate.attempt_count),
                 "next_attempt_at": now + timedelta(seconds=HOLD_SECONDS),
                 "waiting_reason": reason,
             })
         return self.browse(claim_lib.send_order([c for c in candidates if c.id not in held]))
 
     def _claim_candidates(self):
-        """The messages as the claim's decisions see them: plain rows, no records."""
-        return [claim_lib.Candidate(m.id, m.model, m.res_id, [tuple(k) for k in (m.reference_keys or [])],
-                                    m.state, m.attempt_count, m.operation) for m in self]
+        """``(system id, candidates)``: the messages as the claim's decisions see them, in their order, as plain
+        rows read in one query (no records: the send queue's hot path)."""
+        self.flush_model()
+        self.env.cr.execute(SQL(
+            "SELECT id, model, res_id, reference_keys, state, attempt_count, operation, system_id FROM sync_message "
+            "WHERE id = ANY(%s)", self.ids,
+        ))
+        rows = {row[0]: row for row in self.env.cr.fetchall()}
+        candidates = [claim_lib.Candidate(*rows[message_id][:3], [tuple(k) for k in (rows[message_id][3] or [])],
+                                          *rows[message_id][4:7]) for message_id in self.ids if message_id in rows]
+        return (rows[candidates[0].id][7] if candidates else None), candidates
 
     def _freeze_envelopes(self):
         """Build the envelopes of messages that have none yet: ``{message id: envelope text}`` (a
         :class:`FrozenEnvelopes`), for the claim to store.  A record that cannot be serialized fails alone."""
         source = self.env["sync.system"]._get_own_code()
-        todo = self.filtered(lambda m: not m.envelope)
         frozen = FrozenEnvelopes()
-        for (data_type, system), messages in todo.grouped(lambda m: (m.data_type_id, m.system_id)).items():
+        groups = {}
+        for row in self._freeze_rows():
+            groups.setdefault((row.data_type_id, row.system_id), []).append(row)
+        for (data_type_id, system_id), messages in groups.items():
+            data_type = self.env["sync.data.type"].browse(data_type_id)
+            system = self.env["sync.system"].browse(system_id)
             targets = system._get_targets()
-            upserts = messages.filtered(lambda m: m.operation == "upsert")
-            records = self.env[data_type.model_name].sudo().browse(upserts.mapped("res_id")).exists()
+            upserts = [message for message in messages if message.operation == "upsert"]
+            records = self.env[data_type.model_name].sudo().browse([message.res_id for message in upserts]).exists()
             documents = {}
             try:
                 with self.env.cr.savepoint():
@@ -292,9 +307,8 @@ class SyncMessageClaim(models.Model):
                 reason = _("%(data_type)s cannot be serialized: %(error)s", data_type=data_type.display_name,
                            error=exc)
                 for message in upserts:
-                    message.write({"state": "failed", "last_error": reason, "failure_kind": "build"})
-                    message._log_attempt("permanent", reason, 0.0)
-                messages -= upserts
+                    self._fail_build(message.id, reason)
+                messages = [message for message in messages if message.operation != "upsert"]
             for message in messages:
                 if message.operation == "delete":
                     payload = self._deletion_payload(message, system)
@@ -302,8 +316,7 @@ class SyncMessageClaim(models.Model):
                     document, error = documents.get(message.res_id, (None, None))
                     if error or document is None:
                         reason = error.args[0] if error else _("The record no longer exists or left the company.")
-                        message.write({"state": "failed", "last_error": reason, "failure_kind": "build"})
-                        message._log_attempt("permanent", reason, 0.0)
+                        self._fail_build(message.id, reason)
                         continue
                     payload = document
                 envelope = envelope_lib.build(
@@ -314,6 +327,21 @@ class SyncMessageClaim(models.Model):
                 frozen[message.id] = envelope_lib.dumps(envelope)
                 frozen.built[message.id] = envelope
         return frozen
+
+    def _freeze_rows(self):
+        """Of these messages, those without an envelope, as :class:`FreezeRow` plain rows in their order."""
+        self.flush_model()
+        self.env.cr.execute(SQL(
+            "SELECT id, data_type_id, system_id, model, res_id, operation, uuid, create_date, deletion_info "
+            "FROM sync_message WHERE id = ANY(%s) AND envelope IS NULL", self.ids,
+        ))
+        rows = {row[0]: FreezeRow(*row) for row in self.env.cr.fetchall()}
+        return [rows[message_id] for message_id in self.ids if message_id in rows]
+
+    def _fail_build(self, message_id, reason):
+        message = self.browse(message_id)
+        message.write({"state": "failed", "last_error": reason, "failure_kind": "build"})
+        message._log_attempt("permanent", reason, 0.0)
 
     def _deletion_payload(self, message, system):
         binding = self.env["sync.binding"].sudo().search(
