@@ -51,6 +51,12 @@ class TestSend(QueueCase):
             self.assertEqual(envelope["id"], message.uuid)
             self.assertEqual(envelope["payload"], {"name": partner.name, "email": partner.email})
 
+    def test_pages_keep_room_for_the_frozen_envelope(self):
+        # the envelope is written after the claim: with room on the page, beside the claimed row and without
+        # touching the indexes
+        self.env.cr.execute("SELECT reloptions FROM pg_class WHERE relname = 'sync_message'")
+        self.assertIn("fillfactor=70", self.env.cr.fetchone()[0] or [])
+
     def test_a_message_created_by_an_addon_is_due_at_once(self):
         message = self.env["sync.message"].create({
             "system_id": self.system.id, "data_type_id": self.contact_type.id, "model": "res.partner",
