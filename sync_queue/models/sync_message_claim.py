@@ -14,7 +14,7 @@ from odoo.addons.sync_base.lib import envelope as envelope_lib
 
 from ..lib import claim as claim_lib
 from ..lib import states
-from .sync_message import CLAIM_WINDOW, HOLD_SECONDS
+from .sync_message import CLAIM_WINDOW, HOLD_SECONDS, STORE_ATTEMPTS
 
 # one logger for the whole model, whichever file a method lives in: operators set its level by that name
 _logger = logging.getLogger(__name__.rpartition("_")[0])
@@ -35,11 +35,13 @@ class Claimed(list):
 
 class FrozenEnvelopes(dict):
     """``{message id: envelope text}`` of envelopes frozen now; ``built``: ``{message id: envelope}``, the dicts
-    they are the canonical dumps of, which the claim hands to the transport without parsing its own text."""
+    they are the canonical dumps of, which the claim hands to the transport without parsing its own text;
+    ``failed``: ``{message id: reason}`` of the messages that could not be built."""
 
     def __init__(self):
         super().__init__()
         self.built = {}
+        self.failed = {}
 
 
 class SyncMessageClaim(models.Model):
@@ -187,26 +189,56 @@ class SyncMessageClaim(models.Model):
         whose canonical dump is the text stored."""
         with self.env.registry.cursor() as cr:
             messages = self.with_env(self.env(cr=cr)).browse(ids)
-            # the envelopes frozen at an earlier attempt, read first: this transaction's snapshot is taken here
-            cr.execute(SQL("SELECT id, envelope FROM sync_message WHERE id = ANY(%s) AND envelope IS NOT NULL", ids))
-            before = dict(cr.fetchall())
-            frozen = messages._freeze_envelopes()
-            built = getattr(frozen, "built", {})
-            # an envelope built now goes as built (the dict that its frozen text is the dump of): not parsed back;
-            # a message with none failed while it was built
-            claimed = [(message_id, built.get(message_id) or frozen.get(message_id) or before[message_id])
-                       for message_id in ids if message_id in frozen or message_id in before]
-            messages.env.flush_all()
-            if frozen:
-                # rows found by their key, each envelope picked by its position: no join, whose plan would follow
-                # the statistics (a nearly empty queue has the planner scan the whole table for each batch; a
-                # queue of frozen envelopes, unnest the batch again for each row)
-                cr.execute(SQL(
-                    "UPDATE sync_message m SET envelope = (%s::text[])[array_position(%s::int[], m.id)] "
-                    "WHERE m.id = ANY(%s) AND m.envelope IS NULL",
-                    list(frozen.values()), list(frozen), list(frozen),
-                ))
-        return claimed
+            # each message as it is now, read first: this transaction's snapshot is taken here.  Only those still
+            # sending are this worker's (one refused for good by a late answer, or given up by the recovery, is
+            # not sent again); their envelopes frozen at an earlier attempt go as frozen
+            cr.execute(SQL("SELECT id, state, envelope FROM sync_message WHERE id = ANY(%s)", ids))
+            rows = {message_id: (state, envelope) for message_id, state, envelope in cr.fetchall()}
+            ready = [message_id for message_id in ids if rows.get(message_id, ("",))[0] == "sending"]
+            before = {message_id: rows[message_id][1] for message_id in ready if rows[message_id][1]}
+            frozen = messages.browse(ready)._freeze_envelopes()
+        # stored apart from the build: a lease kept alive meanwhile (LeaseKeeper) commits on these rows after the
+        # build's snapshot was taken, which would make the build's own writes fail
+        going = self._store_frozen(ready, frozen)
+        built = getattr(frozen, "built", {})
+        # an envelope built now goes as built (the dict that its frozen text is the dump of): not parsed back
+        return [(message_id, built.get(message_id) or frozen.get(message_id) or before[message_id])
+                for message_id in ready if message_id in going and (message_id in frozen or message_id in before)]
+
+    def _store_frozen(self, ids, frozen):
+        """Store the envelopes and the build failures of ``frozen`` (a :class:`FrozenEnvelopes` of the claimed
+        messages ``ids``) in a short transaction of their own, again after a concurrent update; return the ids
+        still ``sending`` and not failed: those that may go.  When it cannot be stored, nothing goes: the batch
+        is recovered when its lease ends."""
+        failures = getattr(frozen, "failed", {})
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                with self.env.registry.cursor() as cr:
+                    env = self.env(cr=cr)
+                    cr.execute(SQL("SELECT id FROM sync_message WHERE id = ANY(%s) AND state = 'sending' ORDER BY id "
+                                   "FOR UPDATE", ids))
+                    sending = {row[0] for row in cr.fetchall()}
+                    for message_id, reason in failures.items():
+                        if message_id in sending:
+                            env["sync.message"].browse(message_id)._fail_build(reason)
+                    env.flush_all()
+                    texts = {message_id: text for message_id, text in frozen.items() if message_id in sending}
+                    if texts:
+                        # rows found by their key, each envelope picked by its position: no join, whose plan would
+                        # follow the statistics (a nearly empty queue has the planner scan the whole table for each
+                        # batch; a queue of frozen envelopes, unnest the batch again for each row)
+                        cr.execute(SQL(
+                            "UPDATE sync_message m SET envelope = (%s::text[])[array_position(%s::int[], m.id)] "
+                            "WHERE m.id = ANY(%s) AND COALESCE(m.envelope, '') = ''",
+                            list(texts.values()), list(texts), list(texts),
+                        ))
+                return sending - set(failures)
+            except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected):
+                _logger.info("Storing envelopes met a concurrent update; again (%s)", attempt + 1)
+                time.sleep(0.05 * (attempt + 1))
+        _logger.warning("Could not store the envelopes of %s messages: their lease will expire and they go again",
+                        len(ids))
+        return set()
 
     def _hold_for_references(self, now, pull=None):
         """The messages free to go, referenced records first; the others wait, and say for what.
@@ -290,6 +322,20 @@ class SyncMessageClaim(models.Model):
         for (data_type_id, system_id), messages in groups.items():
             data_type = self.env["sync.data.type"].browse(data_type_id)
             system = self.env["sync.system"].browse(system_id)
+            model_name = data_type.model_name
+            if model_name not in self.env:
+                reason = _("%(data_type)s maps %(model)s, which is not installed.", data_type=data_type.display_name,
+                           model=model_name)
+                frozen.failed.update(dict.fromkeys([message.id for message in messages], reason))
+                continue
+            # a data type switched to another model after its messages were queued: a record of that model with
+            # the same id is not theirs
+            for message in messages:
+                if message.model != model_name:
+                    frozen.failed[message.id] = _(
+                        "Its data type %(data_type)s now maps %(model)s, not %(own)s: requeue the record from a data "
+                        "type of its model.", data_type=data_type.display_name, model=model_name, own=message.model)
+            messages = [message for message in messages if message.id not in frozen.failed]
             targets = system._get_targets()
             upserts = [message for message in messages if message.operation == "upsert"]
             records = self.env[data_type.model_name].sudo().browse([message.res_id for message in upserts]).exists()
@@ -306,17 +352,20 @@ class SyncMessageClaim(models.Model):
                 _logger.exception("Serializing %s for %s failed", data_type.display_name, system.code)
                 reason = _("%(data_type)s cannot be serialized: %(error)s", data_type=data_type.display_name,
                            error=exc)
-                for message in upserts:
-                    self._fail_build(message.id, reason)
+                frozen.failed.update(dict.fromkeys([message.id for message in upserts], reason))
                 messages = [message for message in messages if message.operation != "upsert"]
             for message in messages:
                 if message.operation == "delete":
-                    payload = self._deletion_payload(message, system)
+                    try:
+                        payload = self._deletion_payload(message, system)
+                    except (TypeError, ValueError) as exc:
+                        frozen.failed[message.id] = _("Its deletion information cannot be read: %(error)s", error=exc)
+                        continue
                 else:
                     document, error = documents.get(message.res_id, (None, None))
                     if error or document is None:
-                        reason = error.args[0] if error else _("The record no longer exists or left the company.")
-                        self._fail_build(message.id, reason)
+                        frozen.failed[message.id] = (
+                            error.args[0] if error else _("The record no longer exists or left the company."))
                         continue
                     payload = document
                 envelope = envelope_lib.build(
@@ -333,15 +382,15 @@ class SyncMessageClaim(models.Model):
         self.flush_model()
         self.env.cr.execute(SQL(
             "SELECT id, data_type_id, system_id, model, res_id, operation, uuid, create_date, deletion_info "
-            "FROM sync_message WHERE id = ANY(%s) AND envelope IS NULL", self.ids,
+            "FROM sync_message WHERE id = ANY(%s) AND COALESCE(envelope, '') = ''", self.ids,
         ))
         rows = {row[0]: FreezeRow(*row) for row in self.env.cr.fetchall()}
         return [rows[message_id] for message_id in self.ids if message_id in rows]
 
-    def _fail_build(self, message_id, reason):
-        message = self.browse(message_id)
-        message.write({"state": "failed", "last_error": reason, "failure_kind": "build"})
-        message._log_attempt("permanent", reason, 0.0)
+    def _fail_build(self, reason):
+        self.ensure_one()
+        self.write({"state": "failed", "last_error": reason, "failure_kind": "build"})
+        self._log_attempt("permanent", reason, 0.0)
 
     def _deletion_payload(self, message, system):
         binding = self.env["sync.binding"].sudo().search(

@@ -42,7 +42,11 @@ class TestSend(QueueCase):
         self.queue()
         # claimed in due order, frozen in another: each envelope is picked by its message, not by its place
         messages = self.messages(state="pending").filtered(lambda m: m.res_id in partners.ids)
-        messages.sorted("id", reverse=True)._freeze_claimed(messages.sorted("id", reverse=True).ids)
+        messages.write({"state": "sending"})
+        self.env.flush_all()
+        claimed = messages._freeze_claimed(messages.sorted("id", reverse=True).ids)
+        self.assertEqual([message_id for message_id, _envelope in claimed], messages.sorted("id", reverse=True).ids)
+        messages.write({"state": "pending"})
         self.send()
         self.assertEqual(set(messages.mapped("state")), {"done"})
         for message in messages:
