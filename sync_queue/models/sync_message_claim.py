@@ -14,7 +14,7 @@ from odoo.addons.sync_base.lib import envelope as envelope_lib
 
 from ..lib import claim as claim_lib
 from ..lib import states
-from .sync_message import CLAIM_WINDOW, HOLD_SECONDS, STORE_ATTEMPTS
+from .sync_message import CLAIM_WINDOW, HOLD_SECONDS
 
 # one logger for the whole model, whichever file a method lives in: operators set its level by that name
 _logger = logging.getLogger(__name__.rpartition("_")[0])
@@ -211,34 +211,33 @@ class SyncMessageClaim(models.Model):
         still ``sending`` and not failed: those that may go.  When it cannot be stored, nothing goes: the batch
         is recovered when its lease ends."""
         failures = getattr(frozen, "failed", {})
-        for attempt in range(STORE_ATTEMPTS):
-            try:
-                with self.env.registry.cursor() as cr:
-                    env = self.env(cr=cr)
-                    cr.execute(SQL("SELECT id FROM sync_message WHERE id = ANY(%s) AND state = 'sending' ORDER BY id "
-                                   "FOR UPDATE", ids))
-                    sending = {row[0] for row in cr.fetchall()}
-                    for message_id, reason in failures.items():
-                        if message_id in sending:
-                            env["sync.message"].browse(message_id)._fail_build(reason)
-                    env.flush_all()
-                    texts = {message_id: text for message_id, text in frozen.items() if message_id in sending}
-                    if texts:
-                        # rows found by their key, each envelope picked by its position: no join, whose plan would
-                        # follow the statistics (a nearly empty queue has the planner scan the whole table for each
-                        # batch; a queue of frozen envelopes, unnest the batch again for each row)
-                        cr.execute(SQL(
-                            "UPDATE sync_message m SET envelope = (%s::text[])[array_position(%s::int[], m.id)] "
-                            "WHERE m.id = ANY(%s) AND COALESCE(m.envelope, '') = ''",
-                            list(texts.values()), list(texts), list(texts),
-                        ))
-                return sending - set(failures)
-            except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected):
-                _logger.info("Storing envelopes met a concurrent update; again (%s)", attempt + 1)
-                time.sleep(0.05 * (attempt + 1))
-        _logger.warning("Could not store the envelopes of %s messages: their lease will expire and they go again",
-                        len(ids))
-        return set()
+
+        def store(env):
+            env.cr.execute(SQL("SELECT id FROM sync_message WHERE id = ANY(%s) AND state = 'sending' ORDER BY id "
+                               "FOR UPDATE", ids))
+            sending = {row[0] for row in env.cr.fetchall()}
+            for message_id, reason in failures.items():
+                if message_id in sending:
+                    env["sync.message"].browse(message_id)._fail_build(reason)
+            env.flush_all()
+            texts = {message_id: text for message_id, text in frozen.items() if message_id in sending}
+            if texts:
+                # rows found by their key, each envelope picked by its position: no join, whose plan would follow
+                # the statistics (a nearly empty queue has the planner scan the whole table for each batch; a
+                # queue of frozen envelopes, unnest the batch again for each row)
+                env.cr.execute(SQL(
+                    "UPDATE sync_message m SET envelope = (%s::text[])[array_position(%s::int[], m.id)] "
+                    "WHERE m.id = ANY(%s) AND COALESCE(m.envelope, '') = ''",
+                    list(texts.values()), list(texts), list(texts),
+                ))
+            return sending - set(failures)
+
+        stored, going = self._in_own_transaction(store, f"Storing the envelopes of {len(ids)} messages")
+        if not stored:
+            _logger.warning("Could not store the envelopes of %s messages: their lease will expire and they go "
+                            "again", len(ids))
+            return set()
+        return going
 
     def _hold_for_references(self, now, pull=None):
         """The messages free to go, referenced records first; the others wait, and say for what.
@@ -307,9 +306,13 @@ class SyncMessageClaim(models.Model):
             "WHERE id = ANY(%s)", self.ids,
         ))
         rows = {row[0]: row for row in self.env.cr.fetchall()}
-        candidates = [claim_lib.Candidate(*rows[message_id][:3], [tuple(k) for k in (rows[message_id][3] or [])],
-                                          *rows[message_id][4:7]) for message_id in self.ids if message_id in rows]
-        return (rows[candidates[0].id][7] if candidates else None), candidates
+        system_id, candidates = None, []
+        for message_id in self.ids:
+            if message_id in rows:
+                _id, model, res_id, keys, state, attempt_count, operation, system_id = rows[message_id]
+                candidates.append(claim_lib.Candidate(message_id, model, res_id, [tuple(k) for k in (keys or [])],
+                                                      state, attempt_count, operation))
+        return system_id, candidates
 
     def _freeze_envelopes(self):
         """Build the envelopes of messages that have none yet: ``{message id: envelope text}`` (a
@@ -338,7 +341,7 @@ class SyncMessageClaim(models.Model):
             messages = [message for message in messages if message.id not in frozen.failed]
             targets = system._get_targets()
             upserts = [message for message in messages if message.operation == "upsert"]
-            records = self.env[data_type.model_name].sudo().browse([message.res_id for message in upserts]).exists()
+            records = self.env[model_name].sudo().browse([message.res_id for message in upserts]).exists()
             documents = {}
             try:
                 with self.env.cr.savepoint():

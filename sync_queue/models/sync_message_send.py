@@ -233,25 +233,38 @@ class SyncMessageSend(models.Model):
         acknowledgement makes it start again (it then wins: results never
         undo an acknowledgement).
         """
+        def store(env):
+            env.cr.execute(SQL("SELECT id FROM sync_message WHERE id = ANY(%s) ORDER BY id FOR UPDATE", ids))
+            env["sync.message"].browse(ids)._apply_results(results, duration / len(ids), attempts=attempts)
+
+        # the batch was delivered: its results are worth waiting for while PostgreSQL restarts or a dropped
+        # connection is replaced, rather than sending it again once the lease ends
+        stored, _result = self._in_own_transaction(store, f"Storing the results of {len(ids)} messages",
+                                                   wait_for_database=True)
+        if not stored:
+            _logger.warning("Could not store the results of %s messages: their lease will expire and they go again",
+                            len(ids))
+
+    def _in_own_transaction(self, work, what, wait_for_database=False):
+        """Run ``work(env)`` in a transaction of its own, again (up to ``STORE_ATTEMPTS`` times) after a
+        concurrent update and, with ``wait_for_database``, while PostgreSQL restarts or a dropped connection is
+        replaced; return ``(True, its result)``, or ``(False, None)`` when no attempt went through.  ``what``
+        names the work in the log."""
         for attempt in range(STORE_ATTEMPTS):
             try:
                 with self.env.registry.cursor() as cr:
-                    env = self.env(cr=cr)
-                    cr.execute(SQL("SELECT id FROM sync_message WHERE id = ANY(%s) ORDER BY id FOR UPDATE", ids))
-                    env["sync.message"].browse(ids)._apply_results(results, duration / len(ids), attempts=attempts)
-                return
+                    return True, work(self.env(cr=cr))
             except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected):
-                _logger.info("Storing results met a concurrent update; again (%s)", attempt + 1)
+                _logger.info("%s met a concurrent update; again (%s)", what, attempt + 1)
                 time.sleep(0.05 * (attempt + 1))
             except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
-                # the batch was delivered: its results are worth waiting for while PostgreSQL restarts or a
-                # dropped connection is replaced, rather than sending it again once the lease ends
-                _logger.warning("Storing the results of %s messages lost the database (%s); again (%s)",
-                                len(ids), str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                if not wait_for_database:
+                    raise
+                _logger.warning("%s lost the database (%s); again (%s)", what,
+                                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
                                 attempt + 1)
                 time.sleep(min(2 ** attempt * 0.5, 10))
-        _logger.warning("Could not store the results of %s messages: their lease will expire and they go again",
-                        len(ids))
+        return False, None
 
     def _apply_result(self, result, duration=0.0):
         """Move a message after an acknowledgement already stored in the response queue; an acknowledgement

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import fields
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import TransactionCase
 
 from odoo.addons.sync_base.tests import series
@@ -85,3 +85,57 @@ class QueueCase(TransactionCase):
             {"next_attempt_at": fields.Datetime.now() - timedelta(seconds=1)})
         self.system.test_outcome = outcome
         self.send()
+
+
+class CommittedCase(TransactionCase):
+    """Steps in real transactions that commit (the test registry's cursor would serialize them), each in a cursor
+    of its own: a test-transport system ``self.system_id``, a contacts data type, partners ``self.partner_ids``
+    queued; all of it removed after the test."""
+
+    PARTNERS = ("Racer",)
+
+    def run_in_cursor(self, function):
+        with self.registry.cursor() as cr:
+            return function(api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True}))
+
+    def setUp(self):
+        super().setUp()
+        code = f"committed_{type(self).__name__.lower()}"
+
+        def create(env):
+            system = env["sync.system"].create({"name": code, "code": code, "transport": "test"})
+            library = env["sync.library"].create({"name": code, "slug": code})
+            data_type = env["sync.data.type"].create({
+                "name": f"{code} contacts", "library_id": library.id,
+                "model_id": env["ir.model"]._get("res.partner").id, "system_ids": [(6, 0, system.ids)],
+                "sync_deletion": True,
+                "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True})],
+            })
+            data_type.action_generate_schema()
+            return system.id, library.id, data_type.id
+
+        self.system_id, library_id, data_type_id = self.run_in_cursor(create)
+        self.partner_ids = self.run_in_cursor(
+            lambda env: env["res.partner"].create([{"name": name} for name in self.PARTNERS]).ids)
+
+        def cleanup(env):
+            cr = env.cr
+            cr.execute("SELECT id FROM sync_message WHERE system_id = %s", [self.system_id])
+            ids = [row[0] for row in cr.fetchall()]
+            cr.execute("DELETE FROM sync_message_attempt WHERE message_id = ANY(%s)", [ids])
+            cr.execute("DELETE FROM sync_response WHERE system_id = %s", [self.system_id])
+            cr.execute("DELETE FROM sync_message WHERE id = ANY(%s)", [ids])
+            cr.execute("DELETE FROM sync_test_transport_call WHERE system_id = %s", [self.system_id])
+            cr.execute("DELETE FROM sync_binding WHERE system_id = %s", [self.system_id])
+            cr.execute("DELETE FROM sync_change WHERE model = 'res.partner' AND res_id = ANY(%s)", [self.partner_ids])
+            data_type = env["sync.data.type"].browse(data_type_id)
+            schema = data_type.schema_id
+            data_type.unlink()
+            schema.unlink()
+            env["sync.library"].browse(library_id).unlink()
+            env["sync.system"].browse(self.system_id).unlink()
+            env["res.partner"].browse(self.partner_ids).exists().unlink()
+            cr.execute("DELETE FROM sync_change WHERE model = 'res.partner' AND res_id = ANY(%s)", [self.partner_ids])
+
+        self.addCleanup(self.run_in_cursor, cleanup)
+        self.run_in_cursor(lambda env: env["sync.message"]._cron_create_queue())

@@ -8,13 +8,13 @@ import random
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, api, fields
-from odoo.tests import TransactionCase, tagged
+from odoo import fields
+from odoo.tests import tagged
 
 from odoo.addons.sync_base.lib import envelope as envelope_lib
 from odoo.addons.sync_base.lib.results import TransportResult
 
-from .common import QueueCase
+from .common import CommittedCase, QueueCase
 
 
 @tagged("post_install", "-at_install")
@@ -571,53 +571,10 @@ class TestFreeze(QueueCase):
 
 
 @tagged("post_install", "-at_install")
-class TestFreezeRealCursors(TransactionCase):
-    """Races in real transactions that commit (as test_routing.TestDeletionRacingASend)."""
+class TestFreezeRealCursors(CommittedCase):
+    """Races in real transactions that commit."""
 
-    def run_in_cursor(self, function):
-        with self.registry.cursor() as cr:
-            return function(api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True}))
-
-    def setUp(self):
-        super().setUp()
-
-        def create(env):
-            system = env["sync.system"].create({"name": "Attack", "code": "attack_target", "transport": "test"})
-            library = env["sync.library"].create({"name": "Attack", "slug": "attack"})
-            data_type = env["sync.data.type"].create({
-                "name": "Attack contacts", "library_id": library.id,
-                "model_id": env["ir.model"]._get("res.partner").id, "system_ids": [(6, 0, system.ids)],
-                "sync_deletion": True,
-                "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True})],
-            })
-            data_type.action_generate_schema()
-            return system.id, library.id, data_type.id
-
-        self.system_id, library_id, data_type_id = self.run_in_cursor(create)
-        self.partner_ids = self.run_in_cursor(
-            lambda env: env["res.partner"].create([{"name": f"Racer {i}"} for i in range(3)]).ids)
-
-        def cleanup(env):
-            cr = env.cr
-            cr.execute("SELECT id FROM sync_message WHERE system_id = %s", [self.system_id])
-            ids = [row[0] for row in cr.fetchall()]
-            cr.execute("DELETE FROM sync_message_attempt WHERE message_id = ANY(%s)", [ids])
-            cr.execute("DELETE FROM sync_response WHERE system_id = %s", [self.system_id])
-            cr.execute("DELETE FROM sync_message WHERE id = ANY(%s)", [ids])
-            cr.execute("DELETE FROM sync_test_transport_call WHERE system_id = %s", [self.system_id])
-            cr.execute("DELETE FROM sync_binding WHERE system_id = %s", [self.system_id])
-            cr.execute("DELETE FROM sync_change WHERE model = 'res.partner' AND res_id = ANY(%s)", [self.partner_ids])
-            data_type = env["sync.data.type"].browse(data_type_id)
-            schema = data_type.schema_id
-            data_type.unlink()
-            schema.unlink()
-            env["sync.library"].browse(library_id).unlink()
-            env["sync.system"].browse(self.system_id).unlink()
-            env["res.partner"].browse(self.partner_ids).exists().unlink()
-            cr.execute("DELETE FROM sync_change WHERE model = 'res.partner' AND res_id = ANY(%s)", [self.partner_ids])
-
-        self.addCleanup(self.run_in_cursor, cleanup)
-        self.run_in_cursor(lambda env: env["sync.message"]._cron_create_queue())
+    PARTNERS = ("Racer 0", "Racer 1", "Racer 2")
 
     def _state(self):
         def read(env):

@@ -4,12 +4,11 @@ changes keep their order."""
 import logging
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, api
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.sync_base.lib import envelope as envelope_lib
 
-from .common import QueueCase
+from .common import CommittedCase, QueueCase
 
 
 @tagged("post_install", "-at_install")
@@ -146,52 +145,13 @@ class TestRouting(QueueCase):
 
 
 @tagged("post_install", "-at_install")
-class TestDeletionRacingASend(TransactionCase):
+class TestDeletionRacingASend(CommittedCase):
     """A record deleted while its upsert is claimed and its envelope being built, in real transactions that
-    commit (the test registry's cursor would serialize them): each step runs in a cursor of its own."""
-
-    def run_in_cursor(self, function):
-        with self.registry.cursor() as cr:
-            return function(api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True}))
+    commit."""
 
     def setUp(self):
         super().setUp()
-
-        def create(env):
-            system = env["sync.system"].create({"name": "Race", "code": "race_target", "transport": "test"})
-            library = env["sync.library"].create({"name": "Race", "slug": "race"})
-            data_type = env["sync.data.type"].create({
-                "name": "Race contacts", "library_id": library.id,
-                "model_id": env["ir.model"]._get("res.partner").id, "system_ids": [(6, 0, system.ids)],
-                "sync_deletion": True,
-                "line_ids": [(0, 0, {"line_type": "field", "value": "name", "name": "name", "primary": True})],
-            })
-            data_type.action_generate_schema()
-            return system.id, library.id, data_type.id
-
-        self.system_id, library_id, data_type_id = self.run_in_cursor(create)
-        self.partner_id = self.run_in_cursor(lambda env: env["res.partner"].create({"name": "Racer"}).id)
-
-        def cleanup(env):
-            cr = env.cr
-            cr.execute("SELECT id FROM sync_message WHERE system_id = %s", [self.system_id])
-            ids = [row[0] for row in cr.fetchall()]
-            cr.execute("DELETE FROM sync_message_attempt WHERE message_id = ANY(%s)", [ids])
-            cr.execute("DELETE FROM sync_response WHERE system_id = %s", [self.system_id])
-            cr.execute("DELETE FROM sync_message WHERE id = ANY(%s)", [ids])
-            cr.execute("DELETE FROM sync_test_transport_call WHERE system_id = %s", [self.system_id])
-            cr.execute("DELETE FROM sync_change WHERE model = 'res.partner' AND res_id = %s", [self.partner_id])
-            data_type = env["sync.data.type"].browse(data_type_id)
-            schema = data_type.schema_id
-            data_type.unlink()
-            schema.unlink()
-            env["sync.library"].browse(library_id).unlink()
-            env["sync.system"].browse(self.system_id).unlink()
-            env["res.partner"].browse(self.partner_id).exists().unlink()
-            cr.execute("DELETE FROM sync_change WHERE model = 'res.partner' AND res_id = %s", [self.partner_id])
-
-        self.addCleanup(self.run_in_cursor, cleanup)
-        self.run_in_cursor(lambda env: env["sync.message"]._cron_create_queue())
+        self.partner_id = self.partner_ids[0]
 
     def test_a_record_deleted_while_its_upsert_is_being_built_is_deleted_after_it(self):
         Message = type(self.env["sync.message"])
