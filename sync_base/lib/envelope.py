@@ -61,6 +61,8 @@ ENVELOPE_KEYS = (
 )
 CODE_RE = re.compile(r"^[a-z0-9_-]+$")
 TYPE_RE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+#: a UUID in canonical form (8-4-4-4-12 hex digits), in either case
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class EnvelopeError(ValueError):
@@ -90,6 +92,8 @@ def _check_version(version):
 def _check_id(message_id):
     if not isinstance(message_id, str):
         raise EnvelopeError("id", f"must be a UUID string, got {type(message_id).__name__}")
+    if UUID_RE.fullmatch(message_id):
+        return  # what every envelope carries: the parse below only tells the two errors apart
     try:
         parsed = uuid.UUID(message_id)
     except ValueError:

@@ -61,11 +61,13 @@ class SyncDataType(models.Model):
         for record_id in hidden:
             record = records.browse(record_id)
             results.append((record, None, self._hidden_error(record)))
+        # one validator for every document of the call: each is checked against the schema as it was here
+        errors_of = self.schema_id._validator() if self.schema_id else None
         for ids in split_every(BATCH_SIZE, [record_id for record_id in records.ids if record_id not in hidden]):
             batch = records.browse(ids)
             for record, (document, error) in zip(batch, self._serialize_batch(batch, system, (self,)), strict=True):
                 if error is None:
-                    error = self._validate_document(record, document)
+                    error = self._validate_document(record, document, errors_of)
                 results.append((record, None if error else document, error))
         return results
 
@@ -104,12 +106,17 @@ class SyncDataType(models.Model):
         return SyncMappingError(_("%(record)s, property %(prop)s: %(error)s",
                                   record=record._name + "," + str(record.id), prop=line.name, error=message))
 
-    def _validate_document(self, record, document):
-        if not self.schema_id:
-            return SyncMappingError(
-                _("%(data_type)s has no schema: generate one, or choose one.", data_type=self.display_name)
-            )
-        errors = self.schema_id._validation_errors(document)
+    def _validate_document(self, record, document, errors_of=None):
+        """The :class:`SyncMappingError` of ``document`` (built from ``record``) that does not validate against
+        the data type's schema, or ``None``; ``errors_of``: the schema's :meth:`~.sync_schema._validator`, when
+        the caller checks a batch."""
+        if errors_of is None:
+            if not self.schema_id:
+                return SyncMappingError(
+                    _("%(data_type)s has no schema: generate one, or choose one.", data_type=self.display_name)
+                )
+            errors_of = self.schema_id._validator()
+        errors = errors_of(document)
         if not errors:
             return None
         details = "; ".join(f"property {path}: {message}" for path, message in errors)

@@ -115,10 +115,19 @@ class SyncSchema(models.Model):
 
     def _validation_errors(self, document):
         """The validation errors of ``document``, as ``[(path, message)]`` (empty when valid)."""
+        return self._validator()(document)
+
+    def _validator(self):
+        """A function of a document that returns its validation errors as :meth:`_validation_errors` does: the
+        schema's validator looked up once, for the documents of a whole batch."""
         self.ensure_one()
         validator, fast = get_validator(self.schema)
-        errors = sorted(iter_errors(validator, fast, document), key=lambda e: list(map(str, e.absolute_path)))
-        return [(error_path(error), error.message) for error in errors]
+
+        def errors_of(document):
+            errors = sorted(iter_errors(validator, fast, document), key=lambda e: list(map(str, e.absolute_path)))
+            return [(error_path(error), error.message) for error in errors]
+
+        return errors_of
 
     def action_view_data_types(self):
         self.ensure_one()

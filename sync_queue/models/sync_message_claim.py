@@ -340,6 +340,8 @@ class SyncMessageClaim(models.Model):
                         "type of its model.", data_type=data_type.display_name, model=model_name, own=message.model)
             messages = [message for message in messages if message.id not in frozen.failed]
             targets = system._get_targets()
+            # read once per group, not once per envelope: a field read costs more than the envelope's own checks
+            message_type = data_type.message_type or model_name.replace(".", "_")
             upserts = [message for message in messages if message.operation == "upsert"]
             records = self.env[model_name].sudo().browse([message.res_id for message in upserts]).exists()
             documents = {}
@@ -372,8 +374,8 @@ class SyncMessageClaim(models.Model):
                         continue
                     payload = document
                 envelope = envelope_lib.build(
-                    data_type.message_type or data_type.model_name.replace(".", "_"), message.operation, source,
-                    targets, message.model, message.res_id, payload, message_id=message.uuid,
+                    message_type, message.operation, source, targets, message.model, message.res_id, payload,
+                    message_id=message.uuid,
                     created_at=message.create_date,
                 )
                 frozen[message.id] = envelope_lib.dumps(envelope)
