@@ -64,27 +64,41 @@ def bench_write(instance, rounds=2):
     }
 
 
-def bench_claims(instance):
-    """Messages claimed and sent per second with 1, 2 and 4 concurrent workers, each sent exactly once."""
+def bench_claims(instance, rounds=3):
+    """Messages claimed and sent per second with 1, 2 and 4 concurrent workers, each sent exactly once.
+
+    The three worker counts take turns, ``rounds`` times, and the best round
+    of each is kept (as for the RPC figures: on a shared machine, the round
+    the least disturbed by other work); every round is in the JSON.
+    """
+    rates, cpu = {}, {}
+    for _round in range(rounds):
+        for workers in (1, 2, 4):
+            total = instance.shell((BENCH / "claims_setup.py").read_text())
+            pg_before = _postgresql_cpu_s(instance.cluster)
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                runs = list(pool.map(
+                    lambda _i: instance.shell((BENCH / "claims_worker.py").read_text(), timeout=3600),
+                    range(workers)))
+            states = instance.shell((BENCH / "claims_check.py").read_text())
+            done = {state: (count, max_attempts) for state, count, max_attempts in states}
+            if done.get("done", (0, 0))[0] != total or done["done"][1] != 1 or sum(r["sent"] for r in runs) != total:
+                raise RuntimeError(f"claims with {workers} workers: not every message sent exactly once: {states}")
+            wall = max(r["ended"] for r in runs) - min(r["started"] for r in runs)
+            rates.setdefault(workers, []).append(total / wall)
+            # CPU microseconds per message: the workers' Odoo processes, PostgreSQL (an upper bound: the workers'
+            # shells start and end within it)
+            cpu.setdefault(workers, []).append({
+                "odoo": round(sum(r["cpu_s"] for r in runs) / total * 1e6),
+                "postgresql": round((_postgresql_cpu_s(instance.cluster) - pg_before) / total * 1e6),
+            })
     figures = {}
-    for workers in (1, 2, 4):
-        total = instance.shell((BENCH / "claims_setup.py").read_text())
-        pg_before = _postgresql_cpu_s(instance.cluster)
-        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            runs = list(pool.map(lambda _i: instance.shell((BENCH / "claims_worker.py").read_text(), timeout=3600),
-                                 range(workers)))
-        states = instance.shell((BENCH / "claims_check.py").read_text())
-        done = {state: (count, max_attempts) for state, count, max_attempts in states}
-        if done.get("done", (0, 0))[0] != total or done["done"][1] != 1 or sum(r["sent"] for r in runs) != total:
-            raise RuntimeError(f"claims with {workers} workers: not every message sent exactly once: {states}")
-        wall = max(r["ended"] for r in runs) - min(r["started"] for r in runs)
-        figures[f"claims_sent_per_s_{workers}_workers"] = round(total / wall)
-        # CPU microseconds per message: the workers' Odoo processes, PostgreSQL (an upper bound: the workers'
-        # shells start and end within it)
-        figures[f"claims_cpu_us_per_message_{workers}_workers"] = {
-            "odoo": round(sum(r["cpu_s"] for r in runs) / total * 1e6),
-            "postgresql": round((_postgresql_cpu_s(instance.cluster) - pg_before) / total * 1e6),
-        }
+    for workers, measured in rates.items():
+        best = max(measured)
+        figures[f"claims_sent_per_s_{workers}_workers"] = round(best)
+        figures[f"claims_cpu_us_per_message_{workers}_workers"] = cpu[workers][measured.index(best)]
+    for workers, measured in rates.items():
+        figures[f"claims_rounds_sent_per_s_{workers}_workers"] = [round(rate) for rate in measured]
     return figures
 
 
@@ -256,6 +270,36 @@ result = env["res.partner"].with_context(active_test=False).search([("ref", "lik
 """
 
 
+LOAD_PREFIX = "RPCL-"
+TARGET_LOADED_REFS = f"""
+result = env["res.partner"].with_context(active_test=False).search([("ref", "like", "{LOAD_PREFIX}")]).mapped("ref")
+"""
+LOAD_COLUMNS = ["email", "id", "name", "ref"]
+
+
+def _target_load(server, target, key, round_, count, batch=500, in_flight=2):
+    """Seconds the target takes to ``load()`` ``count`` partners sent as the push sends them (the same columns,
+    external identifiers and context, batches of ``batch``, ``in_flight`` calls at once on clients already
+    logged in), with nothing else to do: what the target allows the push at most."""
+    clients = [JsonRpc(server.url, target.dbname, "sync_remote", key) for _i in range(in_flight)]
+    for client in clients:
+        client.execute("res.partner", "fields_get", [], attributes=["type"])
+    rows = [[f"p{round_}.{i}@load.example", f"sync_bench_load.res_partner_{round_}_{i}", f"Loaded {round_}-{i}",
+             f"{LOAD_PREFIX}{round_}-{i:05d}"] for i in range(count)]
+    batches = [rows[start:start + batch] for start in range(0, count, batch)]
+
+    def load(index):
+        answer = clients[index % in_flight].execute("res.partner", "load", LOAD_COLUMNS, batches[index],
+                                                    context={"tz": "UTC", "tracking_disable": True})
+        if len(answer.get("ids") or []) != len(batches[index]) or not all(answer["ids"]):
+            raise RuntimeError(f"rpc push: the target's own load() refused a batch: {answer.get('messages')}")
+
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(in_flight) as pool:
+        list(pool.map(load, range(len(batches))))
+    return time.perf_counter() - started
+
+
 def _process_cpu_s(pid, children=False):
     """CPU seconds (user and system) a running process has used, all its threads, and with ``children`` those
     of its children that ended and were waited for; 0.0 when it is gone."""
@@ -291,7 +335,10 @@ def _postgresql_cpu_s(cluster):
 def bench_rpc(instance, count=2000, per_record=200, rounds=3):
     """Plain-mode JSON-RPC push, end to end, beside the target's in-process create and one execute_kw per record.
 
-    The in-process create and the push take turns, ``rounds`` times each, and
+    Beside them, the target's own ceiling: the push's ``load()`` calls sent by
+    the benchmark itself, as many at once as the push has in flight, with no
+    source to queue, claim, build or store them.  The in-process create, the
+    ceiling and the push take turns, ``rounds`` times each, and
     the best round of each is kept: on a shared machine, the best round is
     the one the least disturbed by other work.
     """
@@ -300,6 +347,7 @@ def bench_rpc(instance, count=2000, per_record=200, rounds=3):
     key = target.shell(REMOTE_USER)
     server = OdooServer(target).start()
     inprocess_rates, push_rates, expected, cpu_inprocess, cpu_push = [], [], [], [], []
+    load_rates, cpu_load = [], []
     try:
         rpc = JsonRpc(server.url, target.dbname, "sync_remote", key)
         started = time.perf_counter()
@@ -317,6 +365,10 @@ def bench_rpc(instance, count=2000, per_record=200, rounds=3):
             cpu_inprocess.append({"wall": inprocess["seconds"], "target_odoo": inprocess["cpu_s"],
                                   "postgresql": _postgresql_cpu_s(cluster) - pg_before})
             inprocess_rates.append(inprocess["partners"] / inprocess["seconds"])
+            target_before = _process_cpu_s(server.proc.pid)
+            seconds = _target_load(server, target, key, round_, count)
+            cpu_load.append({"wall": seconds, "target_odoo": _process_cpu_s(server.proc.pid) - target_before})
+            load_rates.append(count / seconds)
             instance.shell(f"ROUND = {round_}\nN = {count}\n" + (BENCH / "rpc_push_partners.py").read_text())
             pg_before, target_before = _postgresql_cpu_s(cluster), _process_cpu_s(server.proc.pid)
             pumped = instance.shell((BENCH / "rpc_push_pump.py").read_text(), timeout=3600)
@@ -328,24 +380,34 @@ def bench_rpc(instance, count=2000, per_record=200, rounds=3):
                 raise RuntimeError(f"rpc push: not every message done: {pumped['states']}")
             push_rates.append(count / pumped["seconds"])
         arrived = sorted(target.shell(TARGET_REFS))
+        loaded = target.shell(TARGET_LOADED_REFS)
     finally:
         server.stop()
+    if sorted(loaded) != sorted(f"{LOAD_PREFIX}{r}-{i:05d}" for r in range(rounds) for i in range(count)):
+        raise RuntimeError(f"rpc push: the target's own load() did not create each partner once: {len(loaded)} "
+                           f"partners ({len(set(loaded))} refs) on the target, {rounds * count} loaded")
     if arrived != sorted(expected):
         raise RuntimeError(f"rpc push: not every partner arrived once: {len(arrived)} partners "
                            f"({len(set(arrived))} refs) on the target, {len(expected)} sent")
-    inprocess_rate, push_rate = max(inprocess_rates), max(push_rates)
+    inprocess_rate, push_rate, load_rate = max(inprocess_rates), max(push_rates), max(load_rates)
     best_push = cpu_push[push_rates.index(push_rate)]
     best_inprocess = cpu_inprocess[inprocess_rates.index(inprocess_rate)]
     return {
         # CPU seconds of each process during the best round of each: where the push's time goes
         "rpc_push_cpu_s": {key: round(value, 2) for key, value in best_push.items()},
         "rpc_inprocess_cpu_s": {key: round(value, 2) for key, value in best_inprocess.items()},
+        "rpc_target_load_cpu_s": {key: round(value, 2) for key, value in cpu_load[load_rates.index(load_rate)].items()},
         "rpc_inprocess_create_partners_per_s": round(inprocess_rate),
         "rpc_execute_kw_per_record_partners_per_s": round(one_call_rate),
         "rpc_plain_push_partners_per_s": round(push_rate),
         "rpc_plain_push_vs_inprocess_pct": round(push_rate / inprocess_rate * 100, 1),
+        # the target's own ceiling: the push's load() calls, in flight as the push has them, with no source
+        "rpc_target_load_partners_per_s": round(load_rate),
+        "rpc_target_load_vs_inprocess_pct": round(load_rate / inprocess_rate * 100, 1),
+        "rpc_plain_push_vs_target_load_pct": round(push_rate / load_rate * 100, 1),
         "rpc_rounds_inprocess_partners_per_s": [round(rate) for rate in inprocess_rates],
         "rpc_rounds_plain_push_partners_per_s": [round(rate) for rate in push_rates],
+        "rpc_rounds_target_load_partners_per_s": [round(rate) for rate in load_rates],
     }
 
 
