@@ -11,3 +11,4 @@ from . import test_security_lines
 from . import test_datatype_checks
 from . import test_tour_datatype_picker
 from . import test_tour_datatype_preview
+from . import test_serialize_validation

@@ -21,3 +21,4 @@ from . import test_compare_routes
 from . import test_tour_compare
 from . import test_send_in_flight
 from . import test_freeze
+from . import test_freeze_types

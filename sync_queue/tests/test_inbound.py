@@ -526,3 +526,37 @@ class TestInbound(series.AllowAllRequests, HttpCase):
         no_schema = self.contact_type.copy({"name": "No schema", "schema_id": False})
         self.assertFalse(no_schema.message_type)
         self.contact_type.copy({"name": "No schema either", "schema_id": False})
+
+    def test_odd_ids_through_the_endpoint(self):
+        """Envelope ids in odd forms are refused (422, key 'id') with nothing applied nor kept; a canonical
+        id in either case is applied once."""
+        before = self.counts()
+        for index, spell in enumerate((
+            lambda u: "{" + u + "}", lambda u: "urn:uuid:" + u, lambda u: u + "\n", lambda u: " " + u,
+            lambda u: u.replace("-", ""), lambda u: u.replace("1", "\uff11").replace("2", "\u0662"),
+            lambda u: u.replace("-", "\u2010"), lambda u: u[:-1], lambda u: u + "0", lambda u: 12345,
+        )):
+            envelope = self.envelope(f"ODD{index}")
+            canonical = str(uuid.UUID(envelope["id"]))
+            if "1" not in canonical:
+                canonical = canonical[:-1] + "1"
+                envelope["id"] = canonical
+            envelope["id"] = spell(canonical)
+            response = self.post("/sync/shop/messages", envelope)
+            self.assertEqual(response.status_code, 422, (index, response.text))
+            reason = response.json()["reason"]
+            self.assertTrue(reason.startswith("envelope key 'id': "), reason)
+            self.assertTrue(reason.endswith(("is not a UUID", "is not in canonical UUID form",
+                                             "must be a UUID string, got int")), reason)
+            self.assertFalse(self.partners(f"ODD{index}"))
+        self.assertEqual(self.counts(), before)
+        upper = self.envelope("ODDUP")
+        upper["id"] = upper["id"].upper()
+        response = self.post("/sync/shop/messages", upper)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(response.json()["message_id"], upper["id"].lower())
+        self.assertEqual(len(self.partners("ODDUP")), 1)
+        again = self.post("/sync/shop/messages", dict(upper, id=upper["id"].lower()))
+        self.assertEqual(again.json()["status"], "done")
+        self.assertEqual(len(self.partners("ODDUP")), 1)
+
