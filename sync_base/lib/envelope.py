@@ -92,8 +92,14 @@ def _check_version(version):
 def _check_id(message_id):
     if not isinstance(message_id, str):
         raise EnvelopeError("id", f"must be a UUID string, got {type(message_id).__name__}")
-    if UUID_RE.fullmatch(message_id):
-        return  # what every envelope carries: the parse below only tells the two errors apart
+    if not UUID_RE.fullmatch(message_id):
+        # what every envelope carries passes the pattern: the parse only tells the two errors apart
+        _parse_id(message_id)
+
+
+def _parse_id(message_id):
+    """Raise the :class:`EnvelopeError` of the text ``message_id`` that is no UUID in canonical form (in either
+    case); return when it is one.  The reference the quick pattern of :func:`_check_id` agrees with."""
     try:
         parsed = uuid.UUID(message_id)
     except ValueError:
