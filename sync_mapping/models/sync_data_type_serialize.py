@@ -106,16 +106,14 @@ class SyncDataType(models.Model):
         return SyncMappingError(_("%(record)s, property %(prop)s: %(error)s",
                                   record=record._name + "," + str(record.id), prop=line.name, error=message))
 
-    def _validate_document(self, record, document, errors_of=None):
+    def _validate_document(self, record, document, errors_of):
         """The :class:`SyncMappingError` of ``document`` (built from ``record``) that does not validate against
-        the data type's schema, or ``None``; ``errors_of``: the schema's :meth:`~.sync_schema._validator`, when
-        the caller checks a batch."""
+        the data type's schema, or ``None``; ``errors_of``: the schema's :meth:`~.sync_schema._validator`,
+        ``None`` when the data type has no schema."""
         if errors_of is None:
-            if not self.schema_id:
-                return SyncMappingError(
-                    _("%(data_type)s has no schema: generate one, or choose one.", data_type=self.display_name)
-                )
-            errors_of = self.schema_id._validator()
+            return SyncMappingError(
+                _("%(data_type)s has no schema: generate one, or choose one.", data_type=self.display_name)
+            )
         errors = errors_of(document)
         if not errors:
             return None

@@ -102,26 +102,6 @@ class TestSerialize(MappingCase):
         self.assertIn(f"res.partner,{self.contact.id}", message)
         self.assertIn("property email", message)
 
-    def test_each_document_of_a_batch_is_validated_alone(self):
-        """One validator checks the whole batch: each document gets its own errors, none leaks to another."""
-        schema = self.schema_of(self.contact_type)
-        schema["properties"]["email"]["pattern"] = "@example\\.com$"
-        self.contact_type.schema_id.schema = __import__("json").dumps(schema)
-        partners = self.env["res.partner"].create([
-            {"name": "Good one", "email": "one@example.com", "parent_id": self.company.id},
-            {"name": "Bad one", "email": "one@elsewhere.org", "parent_id": self.company.id},
-            {"name": "Good two", "email": "two@example.com", "parent_id": self.company.id},
-        ])
-        entries = self.contact_type._serialize_collect(partners)
-        self.assertEqual([record for record, _document, _error in entries], list(partners))
-        self.assertIsNone(entries[0][2])
-        self.assertEqual(entries[0][1]["email"], "one@example.com")
-        self.assertIsNone(entries[1][1])
-        self.assertIn(f"res.partner,{partners[1].id}", str(entries[1][2]))
-        self.assertIn("property email", str(entries[1][2]))
-        self.assertIsNone(entries[2][2])
-        self.assertEqual(entries[2][1]["email"], "two@example.com")
-
     def test_code_line_failure_fails_its_record_only(self):
         self.company_type.line_ids.filtered(lambda line: line.name == "shout").value = "record.street.upper()"
         bare = self.env["res.partner"].create({"name": "Bare", "is_company": True})

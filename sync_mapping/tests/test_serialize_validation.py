@@ -4,7 +4,7 @@ against the schema as it is when the document is built; each error stays on its 
 import json
 from unittest.mock import patch
 
-from odoo.addons.sync_mapping.models import sync_data_type as sync_data_type_module
+from odoo.addons.sync_mapping.models import sync_data_type_serialize as serialize_module
 from odoo.addons.sync_mapping.models.sync_schema import get_validator
 
 from .common import MappingCase
@@ -65,8 +65,7 @@ class TestSerializeValidation(MappingCase):
         partners = self._partners([
             {"name": f"P{i}", "email": f"p{i}@{'elsewhere.org' if i % 3 == 0 else 'example.com'}"} for i in range(7)
         ])
-        with patch.object(sync_data_type_module, "BATCH_SIZE", 2), \
-                patch("odoo.addons.sync_mapping.models.sync_data_type_serialize.BATCH_SIZE", 2, create=True):
+        with patch.object(serialize_module, "BATCH_SIZE", 2):
             entries = self.contact_type._serialize_collect(partners)
         self.assertEqual([r for r, _d, _e in entries], list(partners))
         for index, (record, document, error) in enumerate(entries):

@@ -54,6 +54,20 @@ class QueueCase(TransactionCase):
         self.env["sync.message"]._cron_send()
         self.env.invalidate_all()
 
+    def _message(self, res_id, operation="upsert", data_type=None, system=None, **values):
+        """A message of the partner ``res_id`` (to ``system``, by ``data_type``; the contacts' by default)."""
+        vals = {"system_id": (system or self.system).id, "data_type_id": (data_type or self.contact_type).id,
+                "model": "res.partner", "res_id": res_id, "operation": operation}
+        vals.update(values)
+        return self.env["sync.message"].create(vals)
+
+    def _freeze_claimed(self, ids):
+        """Freeze ``ids`` as the claim does: they are ``sending`` (claimed) first."""
+        ids = list(ids)
+        self.env["sync.message"].browse(ids).exists().write({"state": "sending"})
+        self.env.flush_all()
+        return self.env["sync.message"]._freeze_claimed(ids)
+
     def _queued(self):
         """The partner's message, queued after a change of its email."""
         self.partner.email = "queued@example.com"
@@ -95,8 +109,13 @@ class CommittedCase(TransactionCase):
     PARTNERS = ("Racer",)
 
     def run_in_cursor(self, function):
+        """``function(env)`` in a transaction of its own, committed: its ORM writes are flushed first (the cursor's
+        commit flushes only the environments still alive, and ``function``'s may already be gone)."""
         with self.registry.cursor() as cr:
-            return function(api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True}))
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            result = function(env)
+            env.flush_all()
+            return result
 
     def setUp(self):
         super().setUp()

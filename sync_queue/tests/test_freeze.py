@@ -23,12 +23,6 @@ class TestFreeze(QueueCase):
     # ------------------------------------------------------------------
     # helpers
     # ------------------------------------------------------------------
-    def _message(self, res_id, operation="upsert", data_type=None, system=None, **values):
-        vals = {"system_id": (system or self.system).id, "data_type_id": (data_type or self.contact_type).id,
-                "model": "res.partner", "res_id": res_id, "operation": operation}
-        vals.update(values)
-        return self.env["sync.message"].create(vals)
-
     def _second_system(self):
         other = self.env["sync.system"].create({"name": "Other", "code": "other", "transport": "test"})
         self.contact_type.system_ids = [(4, other.id)]
@@ -46,13 +40,6 @@ class TestFreeze(QueueCase):
             self.assertEqual(envelope["record"], {"model": message.model, "id": message.res_id})
             self.assertEqual(envelope["operation"], message.operation)
             self.assertEqual(message.envelope, envelope_lib.dumps(envelope), "frozen text == what goes")
-
-    def _freeze_claimed(self, ids):
-        """Freeze ``ids`` as the claim does: they are ``sending`` (claimed) first."""
-        ids = list(ids)
-        self.env["sync.message"].browse(ids).exists().write({"state": "sending"})
-        self.env.flush_all()
-        return self.env["sync.message"]._freeze_claimed(ids)
 
     def _calls(self, message):
         return self.env["sync.test.transport.call"].search([("message_uuid", "=", message.uuid)], order="id")

@@ -1,5 +1,6 @@
-"""The message type read once per (data type, system) group; the schema validator once per
-serialization call.  Each envelope carries its own data type's message type; invalid documents fail alone."""
+"""Freezing a batch of several data types: each envelope carries its own data type's message type (read once
+per data type and system), and a document that does not validate against its schema as it is now fails
+alone."""
 
 import json
 from unittest.mock import patch
@@ -17,18 +18,6 @@ def _env(envelope):
 
 @tagged("post_install", "-at_install")
 class TestFreezeTypes(QueueCase):
-
-    def _message(self, res_id, operation="upsert", data_type=None, **values):
-        vals = {"system_id": self.system.id, "data_type_id": (data_type or self.contact_type).id,
-                "model": "res.partner", "res_id": res_id, "operation": operation}
-        vals.update(values)
-        return self.env["sync.message"].create(vals)
-
-    def _freeze_claimed(self, ids):
-        ids = list(ids)
-        self.env["sync.message"].browse(ids).exists().write({"state": "sending"})
-        self.env.flush_all()
-        return self.env["sync.message"]._freeze_claimed(ids)
 
     def _type(self, name, slug=None, schema=True, **vals):
         data_type = self.env["sync.data.type"].create({
@@ -193,6 +182,10 @@ class TestFreezeTypesRealCursors(CommittedCase):
 
         with patch.object(DataType, "_serialize_batch", racing):
             self.run_in_cursor(lambda env: env["sync.message"]._cron_send())
+        # the race took place: the tighter schema was committed while the batch was being built
+        self.assertTrue(done)
+        self.assertIn("maxLength", self.run_in_cursor(
+            lambda env: env["sync.data.type"].search([("system_ids", "in", [self.system_id])]).schema_id.schema))
 
         def read(env):
             messages = env["sync.message"].search([("system_id", "=", self.system_id)], order="id")
@@ -203,7 +196,11 @@ class TestFreezeTypesRealCursors(CommittedCase):
         # built and validated in one snapshot: all with the schema of the build, none lost, none twice
         self.assertEqual({state for state, _n in rows}, {"done"}, rows)
         # next run, the tightened schema: a new change of each record now fails alone, with the property
-        self.run_in_cursor(lambda env: env["res.partner"].browse(self.partner_ids).write({"email": "x@y.z"}))
+        def rename(env):
+            # the data type maps the name only: a change of another field queues nothing
+            for partner in env["res.partner"].browse(self.partner_ids):
+                partner.name = f"{partner.name} again"
+        self.run_in_cursor(rename)
         self.run_in_cursor(lambda env: env["sync.message"]._cron_create_queue())
         self.run_in_cursor(lambda env: env["sync.message"]._cron_send())
 
@@ -211,6 +208,7 @@ class TestFreezeTypesRealCursors(CommittedCase):
             messages = env["sync.message"].search([("system_id", "=", self.system_id), ("state", "!=", "done")])
             return [(m.state, m.last_error) for m in messages]
         rows = self.run_in_cursor(failed)
+        self.assertEqual(len(rows), 3, rows)
         for state, error in rows:
             self.assertEqual(state, "failed")
             self.assertIn("property name", error)

@@ -83,4 +83,3 @@ def test_build_refuses_bad_operation():
     with pytest.raises(EnvelopeError) as info:
         env_mod.build("a.b", "remove", "src", [], "res.partner", 1, {})
     assert info.value.key == "operation"
-
